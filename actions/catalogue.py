@@ -1,0 +1,81 @@
+"""Catalogue answers: a topic's answer, and the topic menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.replies import (
+    Turn,
+    catalogue,
+    counsellor_button,
+    family_buttons,
+    key_of_intent,
+    menu_button,
+    topic_button,
+)
+
+# Below this confidence the bot asks "did you mean...?" instead of stating an answer.
+ANSWER_CONFIDENCE = 0.5
+CANDIDATE_CONFIDENCE = 0.1
+
+
+class ActionAnswerTopic(Action):
+    """Answer a catalogue topic from content/, or ask which topic was meant when unsure."""
+
+    def name(self) -> str:
+        return "action_answer_topic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        turn = Turn.start(tracker)
+        intent = tracker.latest_message.get("intent") or {}
+        key = key_of_intent(intent.get("name"))
+        confidence = float(intent.get("confidence") or 0.0)
+        turn.topic = key
+        if key is None:
+            return turn.send(dispatcher)
+        if confidence < ANSWER_CONFIDENCE:
+            candidates = _candidates(tracker)
+            if len(candidates) > 1:
+                buttons = [topic_button(turn, candidate) for candidate in candidates]
+                turn.say(turn.ui("did_you_mean"), buttons + [counsellor_button(turn)])
+                return turn.send(dispatcher)
+        turn.say_answer(key, buttons=[counsellor_button(turn), menu_button(turn)])
+        if key in catalogue().offer_counsellor:
+            turn.say(turn.ui("counsellor_offer"), [counsellor_button(turn)])
+        turn.events.append(SlotSet("misunderstood", 0))
+        return turn.send(dispatcher)
+
+
+def _candidates(tracker: Tracker) -> list[str]:
+    """Catalogue topics the classifier thinks possible, most likely first (at most three)."""
+    keys: list[str] = []
+    for ranked in tracker.latest_message.get("intent_ranking") or []:
+        key = key_of_intent(ranked.get("name"))
+        if key in catalogue().topics and float(ranked.get("confidence") or 0) >= CANDIDATE_CONFIDENCE:
+            keys.append(key)
+    return keys[:3]
+
+
+class ActionShowTopics(Action):
+    """Show the topics of one family, or the families."""
+
+    def name(self) -> str:
+        return "action_show_topics"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        turn = Turn.start(tracker)
+        family = next(tracker.get_latest_entity_values("family"), None)
+        if family in catalogue().families:
+            buttons = [topic_button(turn, key) for key in catalogue().topics_of(family)]
+            turn.say(turn.ui("menu_prompt"), buttons + [menu_button(turn)])
+        else:
+            turn.say(turn.ui("menu_prompt"), family_buttons(turn) + [counsellor_button(turn)])
+        return turn.send(dispatcher)

@@ -1,0 +1,58 @@
+"""Benchmarks that run inside the Rasa server's environment (they load the Rasa model or lid.176).
+
+Prints one JSON object; `rahnama_core.bench` formats it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+
+from rahnama_core.dev_sets import load_dev_examples
+from rahnama_core.language import LanguageDetector
+
+
+def bench_nlu(model_path: str) -> dict:
+    from rasa.core.agent import Agent
+
+    logging.disable(logging.WARNING)
+    agent = Agent.load(model_path)
+    rows = []
+
+    async def parse_all() -> None:
+        for example in load_dev_examples():
+            started = time.perf_counter()
+            parsed = await agent.parse_message(example.text)
+            elapsed = time.perf_counter() - started
+            rows.append({
+                "language": example.language, "script": example.script, "intent": example.intent,
+                "predicted": parsed["intent"]["name"], "confidence": parsed["intent"]["confidence"],
+                "detected_language": (parsed.get("language") or {}).get("code"), "seconds": elapsed,
+            })
+
+    asyncio.run(parse_all())
+    return {"rows": rows}
+
+
+def bench_lid() -> dict:
+    ours = LanguageDetector()
+    lid176 = LanguageDetector(own_model=None)
+    rows = []
+    for example in load_dev_examples():
+        row = {"language": example.language, "script": example.script}
+        for name, detector in (("ours", ours), ("lid176", lid176)):
+            started = time.perf_counter()
+            detection = detector.detect(example.text)
+            row[name] = detection.language
+            row[f"{name}_seconds"] = time.perf_counter() - started
+        rows.append(row)
+    return {"rows": rows}
+
+
+if __name__ == "__main__":
+    what = sys.argv[1]
+    result = bench_nlu(sys.argv[2]) if what == "nlu" else bench_lid()
+    print(json.dumps(result))

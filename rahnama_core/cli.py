@@ -1,0 +1,145 @@
+"""The `./rahnama` command: run, test, ask, train, content, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+
+from rahnama_core import REPO_ROOT
+from rahnama_core.services import ServiceError, Stack, log, stop_on_sigterm
+from rahnama_core.settings import Settings
+
+
+def _stack(settings: Settings, persistent: bool) -> Stack:
+    from rahnama_core.model import ensure_models
+
+    return Stack(settings=settings, model=ensure_models(), persistent=persistent)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The Telegram bot with TELEGRAM_BOT_TOKEN set; otherwise a terminal chat on the same pipeline."""
+    settings = Settings.from_env()
+    stack = _stack(settings, persistent=True)
+    started = time.monotonic()
+    with stack.running():
+        log(f"Rasa and the action server are up in {time.monotonic() - started:.1f} s")
+        if settings.telegram_bot_token:
+            from bot.app import run_bot
+
+            return run_bot(settings, stack.rasa_url)
+        from rahnama_core.chat import run_chat
+
+        return asyncio.run(run_chat(stack.rasa_url, bidi=not args.no_bidi))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """JSON Lines in, JSON Lines out."""
+    from rahnama_core.ask import run_ask
+
+    settings = Settings.from_env()
+    with _stack(settings, persistent=False).running() as stack:
+        asyncio.run(run_ask(stack.rasa_url))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from rahnama_core.model import ensure_models
+
+    model = ensure_models(force=args.force)
+    log(f"model ready: {model.relative_to(REPO_ROOT)}")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """The whole suite: pytest (unit, storage, content, end to end, conversations) and `rasa data validate`."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    argv = [sys.executable, "-m", "pytest", *(args.pytest_args or ["tests"])]
+    return subprocess.call(argv, cwd=REPO_ROOT, env=env)
+
+
+def cmd_content(args: argparse.Namespace) -> int:
+    from rahnama_core import content_check
+
+    if args.action == "check":
+        started = time.monotonic()
+        problems = content_check.check_content(strict=args.strict)
+        errors = [p for p in problems if p.severity == "error"]
+        for problem in problems:
+            if problem.severity == "error" or args.verbose:
+                print(problem)
+        warnings = len(problems) - len(errors)
+        print(f"content check: {len(errors)} errors, {warnings} warnings ({time.monotonic() - started:.2f} s)"
+              + ("" if args.verbose or not warnings else "; --verbose lists the warnings"))
+        return 1 if errors else 0
+    if args.action == "stamp":
+        if len(args.names) != 2:
+            print("usage: ./rahnama content stamp <lang> <key>", file=sys.stderr)
+            return 2
+        value = content_check.stamp(*args.names)
+        print(f"stamped content/{args.names[0]}/{args.names[1]}.md with en_hash {value}")
+        return 0
+    if args.action == "status":
+        from rahnama_core.content_status import print_status, write_html
+
+        if args.html:
+            write_html(args.html)
+            print(f"wrote {args.html}")
+            return 0
+        print_status()
+        return 0
+    return 2
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rahnama_core import bench
+
+    return bench.main(args.what, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="./rahnama", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="the Telegram bot (TELEGRAM_BOT_TOKEN set) or a terminal chat")
+    run.add_argument("--no-bidi", action="store_true", help="your terminal shapes right-to-left text itself")
+    run.set_defaults(func=cmd_run)
+
+    sub.add_parser("ask", help="JSON Lines in, JSON Lines out").set_defaults(func=cmd_ask)
+
+    train = sub.add_parser("train", help="train the language model and the Rasa model if their inputs changed")
+    train.add_argument("--force", action="store_true")
+    train.set_defaults(func=cmd_train)
+
+    test = sub.add_parser("test", help="the whole test suite")
+    test.add_argument("pytest_args", nargs="*")
+    test.set_defaults(func=cmd_test)
+
+    content = sub.add_parser("content", help="check, stamp or show the status of content/")
+    content.add_argument("action", choices=["check", "stamp", "status"])
+    content.add_argument("names", nargs="*")
+    content.add_argument("--strict", action="store_true", help="drafts and stale translations are errors")
+    content.add_argument("--verbose", action="store_true")
+    content.add_argument("--html", metavar="FILE")
+    content.set_defaults(func=cmd_content)
+
+    bench = sub.add_parser("bench", help="benchmarks: nlu, lid")
+    bench.add_argument("what", choices=["nlu", "lid"])
+    bench.add_argument("--config", default="config.yml", help="(nlu) the pipeline to measure")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    stop_on_sigterm()
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except (ServiceError, RuntimeError) as error:
+        log(str(error))
+        return 1

@@ -1,0 +1,61 @@
+"""Settings: one typed object read from the environment (and a `.env` file) once at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rahnama_core import REPO_ROOT
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """`KEY=value` lines of a .env file; comments and blank lines ignored, quotes stripped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_bot_token: str | None
+    telegram_api_base_url: str
+    telegram_webhook_url: str | None
+    telegram_webhook_secret: str | None
+    counsellor_chat_id: int | None
+    database_url: str
+    redis_url: str | None
+    pseudonym_key: str
+    var_dir: Path
+    rasa_port: int | None
+    action_port: int | None
+    log_level: str
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = {**read_dotenv(REPO_ROOT / ".env"), **(environ if environ is not None else os.environ)}
+        var_dir = Path(env.get("RAHNAMA_VAR_DIR") or REPO_ROOT / "var")
+        chat = env.get("COUNSELLOR_CHAT_ID")
+        return cls(
+            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_api_base_url=(env.get("TELEGRAM_API_BASE_URL") or TELEGRAM_API).rstrip("/"),
+            telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
+            telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            counsellor_chat_id=int(chat) if chat else None,
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'rahnama.db'}",
+            redis_url=env.get("REDIS_URL") or None,
+            pseudonym_key=env.get("RAHNAMA_PSEUDONYM_KEY") or "",
+            var_dir=var_dir,
+            rasa_port=int(env["RAHNAMA_RASA_PORT"]) if env.get("RAHNAMA_RASA_PORT") else None,
+            action_port=int(env["RAHNAMA_ACTION_PORT"]) if env.get("RAHNAMA_ACTION_PORT") else None,
+            log_level=env.get("RAHNAMA_LOG_LEVEL") or "INFO",
+        )
