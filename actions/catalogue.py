@@ -18,8 +18,9 @@ from actions.replies import (
     topic_button,
 )
 
-# Below this confidence the bot asks "did you mean...?" instead of stating an answer.
-ANSWER_CONFIDENCE = 0.5
+# Below this confidence, when another topic is nearly as likely, the bot asks "did you mean...?"
+# instead of stating an answer.
+ANSWER_CONFIDENCE = 0.45
 CANDIDATE_CONFIDENCE = 0.1
 
 
@@ -40,10 +41,9 @@ class ActionAnswerTopic(Action):
         if key is None:
             return turn.send(dispatcher)
         if confidence < ANSWER_CONFIDENCE:
-            candidates = _candidates(tracker)
-            if len(candidates) > 1:
-                buttons = [topic_button(turn, candidate) for candidate in candidates]
-                turn.say(turn.ui("did_you_mean"), buttons + [counsellor_button(turn)])
+            ranked = candidates(tracker)
+            if len(ranked) > 1 and ranked[1][1] >= confidence / 2:
+                ask_which_topic(turn, [key for key, _ in ranked])
                 return turn.send(dispatcher)
         turn.say_answer(key, buttons=[counsellor_button(turn), menu_button(turn)])
         if key in catalogue().offer_counsellor:
@@ -52,14 +52,26 @@ class ActionAnswerTopic(Action):
         return turn.send(dispatcher)
 
 
-def _candidates(tracker: Tracker) -> list[str]:
-    """Catalogue topics the classifier thinks possible, most likely first (at most three)."""
-    keys: list[str] = []
+def candidates(tracker: Tracker) -> list[tuple[str, float]]:
+    """Catalogue topics the classifier thinks possible, with their confidence, most likely first (at most three)."""
+    found: list[tuple[str, float]] = []
     for ranked in tracker.latest_message.get("intent_ranking") or []:
         key = key_of_intent(ranked.get("name"))
-        if key in catalogue().topics and float(ranked.get("confidence") or 0) >= CANDIDATE_CONFIDENCE:
-            keys.append(key)
-    return keys[:3]
+        confidence = float(ranked.get("confidence") or 0)
+        if key in catalogue().topics and confidence >= CANDIDATE_CONFIDENCE:
+            found.append((key, confidence))
+    return found[:3]
+
+
+def ask_which_topic(turn: Turn, keys: list[str], counsellor_first: bool = False) -> None:
+    """ "Did you mean...?" with the candidate topics as buttons, and a counsellor."""
+    turn.topic = keys[0]
+    buttons = [topic_button(turn, key) for key in keys]
+    if counsellor_first:
+        turn.say(turn.ui("fallback_again"), [counsellor_button(turn)])
+        turn.say(turn.ui("did_you_mean"), buttons)
+    else:
+        turn.say(turn.ui("did_you_mean"), buttons + [counsellor_button(turn)])
 
 
 class ActionShowTopics(Action):

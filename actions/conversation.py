@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.catalogue import ask_which_topic, candidates
 from actions.replies import (
     Turn,
     counsellor_button,
@@ -65,7 +66,7 @@ class ActionSwitchLanguage(Action):
 
 
 class ActionFallback(Action):
-    """Not understood: the topic menu and a counsellor; after two in a row, offer the counsellor first."""
+    """Not understood: the likely topics (or the menu) and a counsellor; after two in a row, the counsellor first."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -76,7 +77,10 @@ class ActionFallback(Action):
         turn = Turn.start(tracker)
         turn.topic = "out_of_scope"
         misunderstood = int(tracker.get_slot("misunderstood") or 0) + 1
-        if misunderstood >= MISUNDERSTOOD_BEFORE_OFFER:
+        ranked = candidates(tracker)
+        if ranked:
+            ask_which_topic(turn, [key for key, _ in ranked], counsellor_first=misunderstood >= MISUNDERSTOOD_BEFORE_OFFER)
+        elif misunderstood >= MISUNDERSTOOD_BEFORE_OFFER:
             turn.say(turn.ui("fallback_again"), [counsellor_button(turn)] + family_buttons(turn))
         else:
             turn.say(turn.ui("fallback"), family_buttons(turn) + [counsellor_button(turn)])

@@ -87,7 +87,32 @@ def report_lid(rows: list[dict]) -> None:
               f"p99 {1e3 * seconds[int(0.99 * (len(seconds) - 1))]:.3f} ms per message")
 
 
+def report_safety(rows: list[dict]) -> None:
+    print("emergency recall (flagged as urgent / emergencies) and false alarms (flagged / ordinary messages)")
+    print(f"{'language':8} {'script':7} {'recall':>14} {'lexicon only':>14} {'false alarms':>14}")
+    for language in [*LANGUAGES, "all"]:
+        for script in ("arabic", "latin", "all"):
+            group = [r for r in rows if (language == "all" or r["language"] == language)
+                     and (script == "all" or r["script"] == script)]
+            urgent = [r for r in group if r["category"]]
+            ordinary = [r for r in group if not r["category"]]
+            if not group:
+                continue
+            recall = sum(r["flagged"] for r in urgent)
+            lexicon = sum(r["lexicon"] for r in urgent)
+            alarms = sum(r["flagged"] for r in ordinary)
+            print(f"{language:8} {script:7} {recall:4}/{len(urgent):<4}{_pct(recall, len(urgent)):>6} "
+                  f"{_pct(lexicon, len(urgent)):>14} {alarms:4}/{len(ordinary):<4}{_pct(alarms, len(ordinary)):>6}")
+    missed = [r for r in rows if r["category"] and not r["flagged"]]
+    print(f"missed emergencies: {len(missed)}; by category: "
+          + ", ".join(f"{k} {v}" for k, v in Counter(r["category"] for r in missed).most_common()))
+
+
 def main(what: str, args: argparse.Namespace) -> int:
+    if what == "safety":
+        model = ensure_models()
+        report_safety(_run_in_rasa_env("safety", str(model))["rows"])
+        return 0
     if what == "lid":
         from rahnama_core.lid_train import ensure_lid_model
 

@@ -37,6 +37,40 @@ def bench_nlu(model_path: str) -> dict:
     return {"rows": rows}
 
 
+def bench_safety(model_path: str) -> dict:
+    import yaml
+    from rasa.core.agent import Agent
+
+    from rahnama_core.dev_sets import DEV_DIR
+    from rahnama_core.language import LANGUAGES, script_of
+    from rahnama_core.triage import Triage
+
+    logging.disable(logging.WARNING)
+    agent = Agent.load(model_path)
+    lexicon = Triage()
+    rows = []
+
+    async def parse_all() -> None:
+        for language in LANGUAGES:
+            path = DEV_DIR.parent / "safety_dev" / f"{language}.yml"
+            if not path.is_file():
+                continue
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            items = [(text, category) for category, texts in (data.get("emergency") or {}).items() for text in texts]
+            items += [(text, None) for text in data.get("ordinary") or []]
+            for text, category in items:
+                parsed = await agent.parse_message(str(text))
+                rows.append({
+                    "language": language, "script": script_of(str(text)), "category": category,
+                    "flagged": parsed["intent"]["name"].startswith("emergency_"),
+                    "predicted": parsed["intent"]["name"],
+                    "lexicon": lexicon.match(str(text)) is not None,
+                })
+
+    asyncio.run(parse_all())
+    return {"rows": rows}
+
+
 def bench_lid() -> dict:
     ours = LanguageDetector()
     lid176 = LanguageDetector(own_model=None)
@@ -54,5 +88,10 @@ def bench_lid() -> dict:
 
 if __name__ == "__main__":
     what = sys.argv[1]
-    result = bench_nlu(sys.argv[2]) if what == "nlu" else bench_lid()
+    if what == "nlu":
+        result = bench_nlu(sys.argv[2])
+    elif what == "safety":
+        result = bench_safety(sys.argv[2])
+    else:
+        result = bench_lid()
     print(json.dumps(result))

@@ -126,8 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_argument("--html", metavar="FILE")
     content.set_defaults(func=cmd_content)
 
-    bench = sub.add_parser("bench", help="benchmarks: nlu, lid")
-    bench.add_argument("what", choices=["nlu", "lid"])
+    bench = sub.add_parser("bench", help="benchmarks: nlu, lid, safety")
+    bench.add_argument("what", choices=["nlu", "lid", "safety"])
     bench.add_argument("--config", default="config.yml", help="(nlu) the pipeline to measure")
     bench.set_defaults(func=cmd_bench)
     return parser

@@ -125,7 +125,7 @@ def check_answer(answer: Answer, english: Answer | None) -> list[Problem]:
     for url in _LINK.findall(answer.body):
         if not _URL.match(url):
             problems.append(Problem(path, _line_of(path, url, answer.body_line), f"link '{url}' is not a well-formed https:// address"))
-    issue = script_problem(answer.language, answer.body + " " + answer.title)
+    issue = script_problem(answer.language, answer.body)
     if issue:
         problems.append(Problem(path, answer.body_line, issue))
     if english is not None and answer.language != english.language:

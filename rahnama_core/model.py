@@ -21,6 +21,8 @@ RASA_INPUTS = (
     "nlu/components",
     "rahnama_core/language.py",
     "rahnama_core/text.py",
+    "rahnama_core/triage.py",
+    "nlu/triage",
     "envs/rasa.lock",
 )
 

@@ -1,0 +1,108 @@
+"""Rasa NLU intent classifier: TF-IDF word and character n-grams with logistic regression.
+
+Chosen by measurement (`./rahnama bench nlu`): on our six-language development set it beats Rasa's
+LogisticRegressionClassifier on raw counts by several points and trains in well under a minute on two
+cores; see the README for the comparison with DIET. It reads the folded tokens of RahnamaTokenizer,
+so letter variants, diacritics and digits do not split the vocabulary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_union
+
+MODEL_FILE = "intent_classifier.joblib"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    """TF-IDF (words 1-2, characters 1-5 within words) and multinomial logistic regression."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"C": 10.0, "max_iter": 2000, "ranking_length": 10, "word_ngrams": [1, 2], "char_ngrams": [1, 5]}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        pipeline: Optional[Pipeline] = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._pipeline = pipeline
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LinearIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    @staticmethod
+    def _text(message: Message) -> str:
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        return " ".join(token.text for token in tokens) or (message.get(TEXT) or "")
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        features = make_union(
+            TfidfVectorizer(ngram_range=tuple(self.config["word_ngrams"]), sublinear_tf=True, token_pattern=r"\S+"),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.config["char_ngrams"]), sublinear_tf=True),
+        )
+        self._pipeline = Pipeline([
+            ("features", features),
+            ("classifier", LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])),
+        ])
+        self._pipeline.fit([self._text(m) for m in examples], [m.get(INTENT) for m in examples])
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self._pipeline, Path(directory) / MODEL_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LinearIntentClassifier":
+        try:
+            with model_storage.read_from(resource) as directory:
+                pipeline = joblib.load(Path(directory) / MODEL_FILE)
+        except ValueError:
+            pipeline = None
+        return cls(config, model_storage, resource, pipeline)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._pipeline is None:
+            return messages
+        texts = [self._text(message) for message in messages]
+        probabilities = self._pipeline.predict_proba(texts)
+        labels = self._pipeline.classes_
+        for message, row in zip(messages, probabilities):
+            order = row.argsort()[::-1][: self.config["ranking_length"]]
+            ranking = [{"name": str(labels[i]), "confidence": float(row[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
