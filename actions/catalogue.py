@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -22,6 +23,7 @@ from actions.replies import (
 # instead of stating an answer.
 ANSWER_CONFIDENCE = 0.45
 CANDIDATE_CONFIDENCE = 0.1
+HOST_COUNTRY = "BA"  # Bosnia and Herzegovina: a return answer names the country the person would go back to
 
 
 class ActionAnswerTopic(Action):
@@ -45,11 +47,23 @@ class ActionAnswerTopic(Action):
             if len(ranked) > 1 and ranked[1][1] >= confidence / 2:
                 ask_which_topic(turn, [key for key, _ in ranked])
                 return turn.send(dispatcher)
-        turn.say_answer(key, buttons=[counsellor_button(turn), menu_button(turn)])
+        heading = None
+        if key.startswith("return."):
+            country = next(tracker.get_latest_entity_values("country"), None) or tracker.get_slot("country")
+            if country and country != HOST_COUNTRY:
+                heading = f"<b>{html.escape(country_name(country, turn.language))}</b>"
+        turn.say_answer(key, buttons=[counsellor_button(turn), menu_button(turn)], heading=heading)
         if key in catalogue().offer_counsellor:
             turn.say(turn.ui("counsellor_offer"), [counsellor_button(turn)])
         turn.events.append(SlotSet("misunderstood", 0))
         return turn.send(dispatcher)
+
+
+def country_name(code: str, language: str) -> str:
+    """A country's name in the user's language (CLDR, shipped with Babel)."""
+    from babel import Locale
+
+    return str(Locale(language).territories.get(code, code))
 
 
 def candidates(tracker: Tracker) -> list[tuple[str, float]]:

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rahnama_core.channel import payload
 from rahnama_core.catalogue import Catalogue, intent_for, load_catalogue
 from rahnama_core.content import Answer, ContentStore
-from rahnama_core.language import LANGUAGES, NATIVE_NAMES, Detection, conversation_language
+from rahnama_core.language import ARABIC_SCRIPT_LANGUAGES, LANGUAGES, NATIVE_NAMES, Detection, conversation_language
 from rahnama_core.render import TELEGRAM_LIMIT, render
 
 CONTENT = ContentStore()
@@ -62,6 +62,21 @@ def resolve_language(tracker: Tracker) -> str:
     return _telegram_language(tracker) or "en"
 
 
+UNSURE_CONFIDENCE = 0.6
+
+
+def _language_needs_confirmation(tracker: Tracker, language: str) -> bool:
+    """A new conversation language read from Latin letters (Roman Urdu, Finglish...) or from an unsure
+    detection gets a one-tap way to correct it."""
+    detection = latest_detection(tracker)
+    if detection is None or detection.script == "none" or metadata(tracker).get("language"):
+        return False
+    if language == tracker.get_slot("language"):
+        return False
+    latin_for_arabic_script = detection.script == "latin" and language in ARABIC_SCRIPT_LANGUAGES
+    return latin_for_arabic_script or detection.confidence < UNSURE_CONFIDENCE
+
+
 def _telegram_language(tracker: Tracker) -> str | None:
     code = str(metadata(tracker).get("telegram_language_code") or "")[:2].lower()
     return code if code in LANGUAGES else None
@@ -79,9 +94,12 @@ class Turn:
     messages: list[dict[str, Any]] = field(default_factory=list)
     events: list[EventType] = field(default_factory=list)
 
+    confirm_language: bool = False
+
     @classmethod
     def start(cls, tracker: Tracker) -> "Turn":
         turn = cls(tracker=tracker, language=resolve_language(tracker))
+        turn.confirm_language = _language_needs_confirmation(tracker, turn.language)
         if metadata(tracker).get("truncated"):
             turn.say(turn.ui("too_long"))
         return turn
@@ -92,12 +110,16 @@ class Turn:
     def say(self, html: str, buttons: list[dict[str, str]] | None = None) -> None:
         self.messages.append({"text": html, "buttons": buttons or []})
 
-    def say_answer(self, key: str, buttons: list[dict[str, str]] | None = None, footer: bool = True) -> Answer | None:
+    def say_answer(
+        self, key: str, buttons: list[dict[str, str]] | None = None, footer: bool = True, heading: str | None = None
+    ) -> Answer | None:
         """Send the content answer `key` in the conversation's language, split under Telegram's limit."""
         answer = CONTENT.answer(self.language, key)
         if answer is None:
             return None
         parts = render(answer.body, answer.language)
+        if heading:
+            parts = [heading + "\n\n" + parts[0], *parts[1:]]
         if footer:
             parts = _append(parts, self._footer(answer))
         for index, part in enumerate(parts):
@@ -126,6 +148,8 @@ class Turn:
         }
 
     def send(self, dispatcher: CollectingDispatcher) -> list[EventType]:
+        if self.confirm_language and self.language == resolve_language(self.tracker):
+            self.say(self.ui("language_confirm"), language_buttons())
         for message in self.messages:
             dispatcher.utter_message(text=message["text"], buttons=message["buttons"])
         dispatcher.utter_message(json_message={META_KEY: self.meta()})

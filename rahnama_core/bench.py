@@ -38,7 +38,8 @@ def _family(intent: str) -> str:
 
 
 def report_nlu(rows: list[dict]) -> None:
-    print(f"{'language':8} {'script':7} {'n':>4} {'intent':>7} {'family':>7} {'language':>9} {'fallback':>9}")
+    print("intent, family: the answer given; family*: the family of the best guess, also when the bot asks back")
+    print(f"{'language':8} {'script':7} {'n':>4} {'intent':>7} {'family':>7} {'family*':>8} {'language':>9} {'fallback':>9}")
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
         groups[(row["language"], row["script"])].append(row)
@@ -52,10 +53,12 @@ def report_nlu(rows: list[dict]) -> None:
                 continue
             intent_ok = sum(r["predicted"] == r["intent"] for r in group)
             family_ok = sum(_family(r["predicted"]) == _family(r["intent"]) for r in group)
+            guess_ok = sum(_family(r["top"]) == _family(r["intent"]) for r in group)
             language_ok = sum(r["detected_language"] == r["language"] for r in group)
             fallback = sum(r["predicted"] == "nlu_fallback" for r in group)
             print(f"{language:8} {script:7} {len(group):4} {_pct(intent_ok, len(group)):>7} "
-                  f"{_pct(family_ok, len(group)):>7} {_pct(language_ok, len(group)):>9} {_pct(fallback, len(group)):>9}")
+                  f"{_pct(family_ok, len(group)):>7} {_pct(guess_ok, len(group)):>8} {_pct(language_ok, len(group)):>9} "
+                  f"{_pct(fallback, len(group)):>9}")
     seconds = sorted(r["seconds"] for r in rows)
     print(f"parse latency: median {1000 * statistics.median(seconds):.1f} ms, "
           f"p95 {1000 * seconds[int(0.95 * (len(seconds) - 1))]:.1f} ms")

@@ -30,6 +30,8 @@ def bench_nlu(model_path: str) -> dict:
             rows.append({
                 "language": example.language, "script": example.script, "intent": example.intent,
                 "predicted": parsed["intent"]["name"], "confidence": parsed["intent"]["confidence"],
+                "top": next((r["name"] for r in parsed.get("intent_ranking") or [] if r["name"] != "nlu_fallback"),
+                            parsed["intent"]["name"]),
                 "detected_language": (parsed.get("language") or {}).get("code"), "seconds": elapsed,
             })
 

@@ -23,6 +23,7 @@ RASA_INPUTS = (
     "rahnama_core/text.py",
     "rahnama_core/triage.py",
     "nlu/triage",
+    "nlu/gazetteer",
     "envs/rasa.lock",
 )
 
