@@ -67,6 +67,7 @@ def train_rasa(model: Path, config: str = "config.yml") -> None:
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONWARNINGS": "ignore",
+        "RASA_CACHE_DIRECTORY": str(REPO_ROOT / "var" / "rasa-cache"),
     }
     argv = [
         str(RASA_BIN), "train", "--config", config, "--domain", "domain.yml",

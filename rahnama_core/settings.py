@@ -31,6 +31,7 @@ class Settings:
     telegram_api_base_url: str
     telegram_webhook_url: str | None
     telegram_webhook_secret: str | None
+    webhook_listen: str
     counsellor_chat_id: int | None
     database_url: str
     redis_url: str | None
@@ -50,6 +51,7 @@ class Settings:
             telegram_api_base_url=(env.get("TELEGRAM_API_BASE_URL") or TELEGRAM_API).rstrip("/"),
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or "127.0.0.1:8080",
             counsellor_chat_id=int(chat) if chat else None,
             database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'rahnama.db'}",
             redis_url=env.get("REDIS_URL") or None,

@@ -1,0 +1,199 @@
+"""The gateway's work for one update: ask Rasa, send the answer, remember the language; polite replies to
+everything else; "one moment" (once) when Rasa is unavailable, and the answer when it is back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.inbox import Inbox
+from bot.privacy import Pseudonyms
+from rahnama_core.channel import Prepared, RasaClient, RasaReply, is_our_payload, prepare_media, prepare_text
+from rahnama_core.content import ContentStore
+from rahnama_core.language import LANGUAGES
+from storage.db import Database
+from storage.models import User, utcnow
+
+log = logging.getLogger("rahnama.gateway")
+
+FLOOD_MESSAGES = 12  # at most this many messages from one person...
+FLOOD_SECONDS = 30.0  # ...within this many seconds; more get one polite "slow down"
+SHORT_BUTTON = 16  # buttons with titles up to this length go two to a row
+MEDIA_KINDS = ("sticker", "voice", "audio", "photo", "video", "video_note", "animation", "document", "location",
+               "contact", "poll", "dice")
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer; the update stays in the inbox and is retried."""
+
+
+def media_kind(message: Message) -> str | None:
+    for kind in MEDIA_KINDS:
+        if getattr(message, kind, None):
+            return kind
+    return "media" if message.text is None and message.caption is None else None
+
+
+def keyboard(buttons: list[dict[str, str]]) -> InlineKeyboardMarkup | None:
+    """Rasa buttons as an inline keyboard: two short buttons to a row, long ones alone."""
+    usable = [b for b in buttons if b.get("title") and is_our_payload(b.get("payload", ""))]
+    if not usable:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    for button in usable:
+        key = InlineKeyboardButton(button["title"][:64], callback_data=button["payload"])
+        if len(button["title"]) <= SHORT_BUTTON and rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= SHORT_BUTTON:
+            rows[-1].append(key)
+        else:
+            rows.append([key])
+    return InlineKeyboardMarkup(rows)
+
+
+@dataclass
+class FloodGuard:
+    """A per-person sliding window; answers "slow down" once per window."""
+
+    recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    warned: dict[str, float] = field(default_factory=dict)
+
+    def check(self, who: str) -> str:
+        """"ok", "warn" (first message over the limit) or "drop"."""
+        now = time.monotonic()
+        window = self.recent[who]
+        while window and now - window[0] > FLOOD_SECONDS:
+            window.popleft()
+        window.append(now)
+        if len(window) <= FLOOD_MESSAGES:
+            return "ok"
+        if now - self.warned.get(who, 0.0) > FLOOD_SECONDS:
+            self.warned[who] = now
+            return "warn"
+        return "drop"
+
+
+async def with_retries(call: Any, *args: Any, attempts: int = 4, **kwargs: Any) -> Any:
+    """A Bot API call retried on timeouts, 5xx and 429 (after `retry_after`); bad requests are not retried."""
+    for attempt in range(attempts):
+        try:
+            return await call(*args, **kwargs)
+        except RetryAfter as error:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(float(getattr(error.retry_after, "total_seconds", lambda: error.retry_after)()))
+        except (TimedOut, NetworkError) as error:
+            if isinstance(error, (BadRequest, Forbidden)) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.3 * 2**attempt)
+    return None
+
+
+class Gateway:
+    def __init__(self, rasa: RasaClient, database: Database, pseudonyms: Pseudonyms,
+                 content: ContentStore | None = None, bot_username: str | None = None) -> None:
+        self.rasa = rasa
+        self.database = database
+        self.inbox = Inbox(database)
+        self.pseudonyms = pseudonyms
+        self.content = content or ContentStore()
+        self.bot_username = bot_username
+        self.flood = FloodGuard()
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # --- people -------------------------------------------------------------------------------------
+    def language_of(self, pseudonym: str, telegram_code: str | None) -> str:
+        with self.database.session() as session:
+            user = session.get(User, pseudonym)
+            if user and user.language in LANGUAGES:
+                return user.language
+        code = (telegram_code or "")[:2].lower()
+        return code if code in LANGUAGES else "en"
+
+    def remember(self, pseudonym: str, chat_id: int, language: str | None) -> None:
+        with self.database.session() as session:
+            user = session.get(User, pseudonym)
+            if user is None:
+                user = User(pseudonym=pseudonym, chat_id=chat_id)
+                session.add(user)
+            user.chat_id = chat_id
+            user.last_seen_at = utcnow()
+            if language in LANGUAGES:
+                user.language = language
+            session.commit()
+
+    # --- answering ----------------------------------------------------------------------------------
+    def prepare(self, update: Update) -> Prepared | None:
+        if update.callback_query is not None:
+            data = update.callback_query.data or ""
+            return Prepared(data) if is_our_payload(data) else None
+        message = update.effective_message
+        if message is None:
+            return None
+        kind = media_kind(message)
+        if kind:
+            return prepare_media(kind)
+        return prepare_text(message.text if message.text is not None else message.caption, self.bot_username)
+
+    async def answer(self, bot: Bot, update: Update) -> None:
+        """Ask Rasa about one update from a private chat and send the answer."""
+        user = update.effective_user
+        chat = update.effective_chat
+        prepared = self.prepare(update)
+        if user is None or chat is None or prepared is None:
+            self.inbox.done(update.update_id)
+            return
+        pseudonym = self.pseudonyms.of(user.id)
+        async with self._locks[pseudonym]:
+            if self.inbox.is_done(update.update_id):
+                return
+            verdict = self.flood.check(pseudonym)
+            if verdict != "ok":
+                if verdict == "warn":
+                    language = self.language_of(pseudonym, user.language_code)
+                    await self.send(bot, chat.id, [{"text": self.content.ui(language, "flood"), "buttons": []}])
+                self.inbox.done(update.update_id)
+                return
+            with contextlib.suppress(Exception):  # the typing indicator is a courtesy, never a failure
+                await bot.send_chat_action(chat.id, ChatAction.TYPING)
+            metadata = {"telegram_language_code": user.language_code or ""}
+            try:
+                reply: RasaReply = await self.rasa.send(pseudonym, prepared, metadata)
+            except (httpx.HTTPError, ValueError) as error:
+                log.warning("Rasa did not answer (%s); the message waits in the inbox", type(error).__name__)
+                if self.inbox.retry_later(update.update_id):
+                    language = self.language_of(pseudonym, user.language_code)
+                    await self.send(bot, chat.id, [{"text": self.content.ui(language, "one_moment"), "buttons": []}])
+                raise RasaUnavailable() from error
+            await self.send(bot, chat.id, reply.replies)
+            self.remember(pseudonym, chat.id, reply.meta.get("language"))
+            self.inbox.done(update.update_id)
+
+    async def send(self, bot: Bot, chat_id: int, replies: list[dict[str, Any]]) -> None:
+        for reply in replies:
+            try:
+                await with_retries(
+                    bot.send_message, chat_id, reply["text"], parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply.get("buttons") or []), disable_web_page_preview=True,
+                )
+            except Forbidden:
+                log.info("a person has blocked the bot; their message is not answered")
+                return
+
+    async def group_notice(self, bot: Bot, update: Update) -> None:
+        """In a group that is not the counsellors' group: when addressed, say that the bot answers only in private."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None:
+            return
+        language = self.language_of(self.pseudonyms.of(user.id), user.language_code)
+        await with_retries(bot.send_message, message.chat_id, self.content.ui(language, "group_chat"),
+                           reply_to_message_id=message.message_id)
