@@ -16,7 +16,9 @@ from actions.replies import (
     key_of_intent,
     language_buttons,
 )
+from actions.replies import database
 from rahnama_core.language import LANGUAGES, language_named_in
+from storage.gaps import record_unanswered
 
 MISUNDERSTOOD_BEFORE_OFFER = 2
 
@@ -85,6 +87,9 @@ class ActionFallback(Action):
         else:
             turn.say(turn.ui("fallback"), family_buttons(turn) + [counsellor_button(turn)])
         turn.events.append(SlotSet("misunderstood", misunderstood))
+        text = tracker.latest_message.get("text") or ""
+        if text and not text.startswith("/"):
+            record_unanswered(database(), turn.language, text)
         return turn.send(dispatcher)
 
 

@@ -7,6 +7,7 @@ Telegram gateway and `./rahnama ask` read for the language, topic, escalation an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -18,9 +19,17 @@ from rahnama_core.catalogue import Catalogue, intent_for, load_catalogue
 from rahnama_core.content import Answer, ContentStore
 from rahnama_core.language import ARABIC_SCRIPT_LANGUAGES, LANGUAGES, NATIVE_NAMES, Detection, conversation_language
 from rahnama_core.render import TELEGRAM_LIMIT, render
+from rahnama_core.settings import Settings
+from storage.db import Database
 
 CONTENT = ContentStore()
 META_KEY = "rahnama"
+
+
+@lru_cache(maxsize=1)
+def database() -> Database:
+    """The shared database (migrated by `./rahnama` before the action server starts)."""
+    return Database(Settings.from_env().database_url, run_migrations=False)
 
 
 def catalogue() -> Catalogue:

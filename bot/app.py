@@ -103,7 +103,7 @@ def build_application(settings: Settings, rasa_url: str, database: Database | No
     """The bot with its handlers; nothing connects until it is started."""
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    database = database or Database(settings.database_url)
+    database = database or Database(settings.database_url, run_migrations=False)
     builder = (
         Application.builder()
         .token(settings.telegram_bot_token)

@@ -91,6 +91,18 @@ def cmd_content(args: argparse.Namespace) -> int:
             return 0
         print_status()
         return 0
+    if args.action == "gaps":
+        from storage.db import Database
+        from storage.gaps import frequent_unanswered
+
+        groups = frequent_unanswered(Database(Settings.from_env().database_url))
+        if not groups:
+            print("no unanswered questions recorded")
+        for language, found in sorted(groups.items()):
+            print(f"\n{language}:")
+            for group in found[:15]:
+                print(f"  {len(group.texts):4}  {group.example}")
+        return 0
     return 2
 
 
@@ -118,8 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("pytest_args", nargs="*")
     test.set_defaults(func=cmd_test)
 
-    content = sub.add_parser("content", help="check, stamp or show the status of content/")
-    content.add_argument("action", choices=["check", "stamp", "status"])
+    content = sub.add_parser("content", help="check, stamp, status of content/, and unanswered questions (gaps)")
+    content.add_argument("action", choices=["check", "stamp", "status", "gaps"])
     content.add_argument("names", nargs="*")
     content.add_argument("--strict", action="store_true", help="drafts and stale translations are errors")
     content.add_argument("--verbose", action="store_true")

@@ -384,7 +384,9 @@ def parse_html(src: str, strict: bool = True) -> tuple[str, list[dict[str, Any]]
                 f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(src, begin)}'
             )
         if tag == "tg-emoji" and not attrs.get("emoji-id", "").isdigit():
-            raise EntityParseError(f"Invalid custom emoji identifier specified at byte offset {_byte_offset(src, begin)}")
+            raise EntityParseError(
+                f"Invalid custom emoji identifier specified at byte offset {_byte_offset(src, begin)}"
+            )
         stack.append({"tag": tag, "start": pos, "attrs": attrs, "expandable": expandable, "out": len(out)})
         i = j + 1
     if stack:
@@ -452,7 +454,13 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
     def close(extra: dict[str, Any] | None = None) -> None:
         ent = stack.pop()
         if pos > ent["start"]:
-            entities.append({"type": ent["type"], "offset": ent["start"], "length": pos - ent["start"], **(extra or {})})
+            length = pos - ent["start"]
+            entities.append({"type": ent["type"], "offset": ent["start"], "length": length, **(extra or {})})
+
+    def unclosed() -> EntityParseError:
+        return EntityParseError(
+            f"Can't find end of {_MD_NAMES[stack[-1]['type']]} entity at byte offset {stack[-1]['byte']}"
+        )
 
     def toggle(kind: str, at: int) -> None:
         if top() == kind:
@@ -480,7 +488,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
             continue
         if c == "\n" and any(e["type"] == "blockquote" for e in stack) and not src.startswith(">", i + 1):
             if top() != "blockquote":
-                raise EntityParseError(f"Can't find end of {_MD_NAMES[top()]} entity at byte offset {stack[-1]['byte']}")
+                raise unclosed()
             close()
             emit(c)
             i += 1
@@ -525,7 +533,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
             i += 2
         elif c == "]" and top() in ("text_link", "custom_emoji"):
             if not src.startswith("(", i + 1):
-                raise EntityParseError(f"Can't find end of {_MD_NAMES[top()]} entity at byte offset {stack[-1]['byte']}")
+                raise unclosed()
             j, url = i + 2, []
             while j < n and src[j] != ")":
                 if src[j] == "\\" and j + 1 < n:
@@ -554,9 +562,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
     if stack and stack[-1]["type"] == "blockquote":
         close()
     if stack:
-        raise EntityParseError(
-            f"Can't find end of {_MD_NAMES[stack[-1]['type']]} entity at byte offset {stack[-1]['byte']}"
-        )
+        raise unclosed()
     return _trim("".join(out), entities)
 
 
@@ -851,13 +857,12 @@ class FakeBotAPI:
         *,
         bot_first_name: str = "Rahnama",
         strict_html: bool = True,
-        host: str = "127.0.0.1",
         port: int = 0,
     ):
         self.token = token
         self.bot_username = bot_username
         self.strict_html = strict_html
-        self._host, self._port = host, port
+        self._port = port  # 0: a free port; always on 127.0.0.1
         head = token.split(":", 1)[0]
         self.bot_id = int(head) if head.isdigit() else 123
         self.bot_user = {"id": self.bot_id, "is_bot": True, "first_name": bot_first_name, "username": bot_username}
@@ -876,7 +881,7 @@ class FakeBotAPI:
         if self._server is not None:
             return self
         self._stopping = False
-        self._server = _Server((self._host, self._port), self)
+        self._server = _Server(("127.0.0.1", self._port), self)
         serve = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-bot-api", daemon=True
         )
@@ -1500,12 +1505,17 @@ class FakeBotAPI:
             msg["poll"] = {
                 "id": str(next(self._ids) * 7_777),
                 "question": text or "Question?",
-                "options": [{"text": "Yes", "voter_count": 0}, {"text": "No", "voter_count": 0}],
+                "options": [
+                    {"persistent_id": "0", "text": "Yes", "voter_count": 0},
+                    {"persistent_id": "1", "text": "No", "voter_count": 0},
+                ],
                 "total_voter_count": 0,
                 "is_closed": False,
                 "is_anonymous": True,
                 "type": "regular",
                 "allows_multiple_answers": False,
+                "allows_revoting": False,
+                "members_only": False,
             }
             return
         elif kind == "dice":
@@ -1568,7 +1578,12 @@ class FakeBotAPI:
             with self._cond:
                 if exc.record:
                     self._errors.append(
-                        {"method": canonical, "error_code": exc.code, "description": exc.description, "time": time.time()}
+                        {
+                            "method": canonical,
+                            "error_code": exc.code,
+                            "description": exc.description,
+                            "time": time.time(),
+                        }
                     )
             return self._json(exc.code, exc.payload())
         body_out: dict[str, Any] = {"ok": True, "result": result}
@@ -2277,7 +2292,9 @@ class FakeBotAPI:
         if action not in CHAT_ACTIONS:
             raise _bad("wrong parameter action in request")
         thread = self._thread(chat, params)
-        self._actions.append({"chat_id": chat["id"], "action": action, "message_thread_id": thread, "time": time.time()})
+        self._actions.append(
+            {"chat_id": chat["id"], "action": action, "message_thread_id": thread, "time": time.time()}
+        )
         return True
 
     def _set_my_commands(self, params: _Params) -> bool:
@@ -2383,7 +2400,8 @@ class FakeBotAPI:
         if "forward_origin" in source:
             msg["forward_origin"] = copy.deepcopy(source["forward_origin"])
         elif source_chat["type"] == "private" or "from" in source:
-            msg["forward_origin"] = {"type": "user", "sender_user": copy.deepcopy(source["from"]), "date": source["date"]}
+            sender = copy.deepcopy(source["from"])
+            msg["forward_origin"] = {"type": "user", "sender_user": sender, "date": source["date"]}
         else:
             msg["forward_origin"] = {"type": "chat", "sender_chat": copy.deepcopy(source_chat), "date": source["date"]}
         self._store(msg)

@@ -97,8 +97,11 @@ class Stack:
     action_url: str = ""
 
     def start(self) -> None:
+        from storage.db import migrate
+
         var = self.settings.var_dir
         (var / "log").mkdir(parents=True, exist_ok=True)
+        migrate(self.settings.database_url)
         rasa_port = self.settings.rasa_port or free_port()
         action_port = self.settings.action_port or free_port()
         self.rasa_url = f"http://127.0.0.1:{rasa_port}"
@@ -114,6 +117,8 @@ class Stack:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "PYTHONWARNINGS": "ignore",
             "SANIC_HOST": "127.0.0.1",
+            "RAHNAMA_VAR_DIR": str(var),
+            "DATABASE_URL": self.settings.database_url,
         }
         actions = Service(
             name="action server",

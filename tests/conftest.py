@@ -15,6 +15,26 @@ from rahnama_core.services import Stack
 from rahnama_core.settings import Settings
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tests never touch the real var/: a fresh, migrated database per test run."""
+    import os
+
+    from storage.db import migrate
+
+    var = tmp_path_factory.mktemp("var-session")
+    saved = {name: os.environ.get(name) for name in ("RAHNAMA_VAR_DIR", "DATABASE_URL")}
+    os.environ["RAHNAMA_VAR_DIR"] = str(var)
+    os.environ["DATABASE_URL"] = f"sqlite:///{var / 'rahnama.db'}"
+    migrate(os.environ["DATABASE_URL"])
+    yield var
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def model() -> Path:
     from rahnama_core.model import ensure_models
