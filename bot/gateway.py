@@ -28,7 +28,8 @@ log = logging.getLogger("rahnama.gateway")
 
 FLOOD_MESSAGES = 12  # at most this many messages from one person...
 FLOOD_SECONDS = 30.0  # ...within this many seconds; more get one polite "slow down"
-SHORT_BUTTON = 16  # buttons with titles up to this length go two to a row
+SHORT_BUTTON = 16
+TYPING_AFTER = 0.3  # seconds before "typing..." is shown  # buttons with titles up to this length go two to a row
 MEDIA_KINDS = ("sticker", "voice", "audio", "photo", "video", "video_note", "animation", "document", "location",
                "contact", "poll", "dice")
 
@@ -162,20 +163,29 @@ class Gateway:
                     await self.send(bot, chat.id, [{"text": self.content.ui(language, "flood"), "buttons": []}])
                 self.inbox.done(update.update_id)
                 return
-            with contextlib.suppress(Exception):  # the typing indicator is a courtesy, never a failure
-                await bot.send_chat_action(chat.id, ChatAction.TYPING)
+            typing = asyncio.create_task(self._typing_after(bot, chat.id, TYPING_AFTER))
             metadata = {"telegram_language_code": user.language_code or ""}
             try:
                 reply: RasaReply = await self.rasa.send(pseudonym, prepared, metadata)
             except (httpx.HTTPError, ValueError) as error:
+                typing.cancel()
                 log.warning("Rasa did not answer (%s); the message waits in the inbox", type(error).__name__)
                 if self.inbox.retry_later(update.update_id):
                     language = self.language_of(pseudonym, user.language_code)
                     await self.send(bot, chat.id, [{"text": self.content.ui(language, "one_moment"), "buttons": []}])
                 raise RasaUnavailable() from error
+            typing.cancel()
             await self.send(bot, chat.id, reply.replies)
             self.remember(pseudonym, chat.id, reply.meta.get("language"))
             self.inbox.done(update.update_id)
+
+    @staticmethod
+    async def _typing_after(bot: Bot, chat_id: int, delay: float) -> None:
+        """Show "typing..." when an answer takes longer than `delay` (a quick answer needs no indicator, and
+        every Bot API call counts against the bot's 30 per second)."""
+        await asyncio.sleep(delay)
+        with contextlib.suppress(Exception):  # a courtesy, never a failure
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
 
     async def send(self, bot: Bot, chat_id: int, replies: list[dict[str, Any]]) -> None:
         for reply in replies:

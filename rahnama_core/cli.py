@@ -107,9 +107,26 @@ def cmd_content(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "telegram":
+        from rahnama_core.bench_telegram import main as bench_telegram
+        from rahnama_core.model import ensure_models
+
+        ensure_models()
+        return bench_telegram(users=args.users, questions=args.questions)
     from rahnama_core import bench
 
     return bench.main(args.what, args)
+
+
+def cmd_poster(args: argparse.Namespace) -> int:
+    """Printable pages with the deep-link QR code, one per language."""
+    from pathlib import Path
+
+    from rahnama_core.poster import write_posters
+
+    for path in write_posters(args.bot_username, Path(args.out), args.topic):
+        print(f"wrote {path}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,10 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_argument("--html", metavar="FILE")
     content.set_defaults(func=cmd_content)
 
-    bench = sub.add_parser("bench", help="benchmarks: nlu, lid, safety")
-    bench.add_argument("what", choices=["nlu", "lid", "safety"])
+    bench = sub.add_parser("bench", help="benchmarks: nlu, lid, safety, telegram")
+    bench.add_argument("what", choices=["nlu", "lid", "safety", "telegram"])
+    bench.add_argument("--users", type=int, default=20, help="(telegram) simulated people at once")
+    bench.add_argument("--questions", type=int, default=10, help="(telegram) questions per person")
     bench.add_argument("--config", default="config.yml", help="(nlu) the pipeline to measure")
     bench.set_defaults(func=cmd_bench)
+    poster = sub.add_parser("poster", help="a printable page per language with the bot's deep-link QR code")
+    poster.add_argument("--bot-username", required=True, help="the bot's @username, without @")
+    poster.add_argument("--topic", help="a catalogue key the link opens, e.g. return.avrr")
+    poster.add_argument("--out", default="var/posters")
+    poster.set_defaults(func=cmd_poster)
     return parser
 
 

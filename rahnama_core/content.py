@@ -125,7 +125,7 @@ class ContentStore:
     `get` and `ui` never read the disk more than once per `check_interval` seconds.
     """
 
-    root: Path = CONTENT_DIR
+    root: Path = field(default_factory=lambda: Path(os.environ.get("RAHNAMA_CONTENT_DIR") or CONTENT_DIR))
     check_interval: float = 1.0
     fallback_language: str = "en"
     _answers: dict[tuple[str, str], _Entry] = field(default_factory=dict)

@@ -60,3 +60,16 @@ def test_only_our_payload_shapes_are_accepted_from_buttons() -> None:
     assert is_our_payload("/human_request")
     assert not is_our_payload('/x{"a":"b","c":"d"}')
     assert not is_our_payload("hello")
+
+
+def test_posters_carry_the_deep_link_and_the_invitation_in_each_language(tmp_path) -> None:
+    from rahnama_core.content import ContentStore
+    from rahnama_core.poster import write_posters
+
+    content = ContentStore()
+    pages = {p.stem.split("-")[1]: p.read_text(encoding="utf-8") for p in write_posters("rahnama_bot", tmp_path)}
+    assert set(pages) == {"ar", "fa", "ps", "ur", "fr", "en"}
+    for language, page in pages.items():
+        assert f"https://t.me/rahnama_bot?start={language}" in page
+        assert content.ui(language, "poster_invitation").replace("'", "&#x27;") in page
+        assert "<svg" in page and ('dir="rtl"' in page) == (language in ("ar", "fa", "ps", "ur"))
