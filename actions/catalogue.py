@@ -54,7 +54,7 @@ class ActionAnswerTopic(Action):
                 heading = f"<b>{html.escape(country_name(country, turn.language))}</b>"
         turn.say_answer(key, buttons=[counsellor_button(turn), menu_button(turn)], heading=heading)
         if key in catalogue().offer_counsellor:
-            turn.say(turn.ui("counsellor_offer"), [counsellor_button(turn)])
+            turn.say_text(turn.ui("counsellor_offer"), [counsellor_button(turn)])
         turn.events.append(SlotSet("misunderstood", 0))
         return turn.send(dispatcher)
 
@@ -82,10 +82,10 @@ def ask_which_topic(turn: Turn, keys: list[str], counsellor_first: bool = False)
     turn.topic = keys[0]
     buttons = [topic_button(turn, key) for key in keys]
     if counsellor_first:
-        turn.say(turn.ui("fallback_again"), [counsellor_button(turn)])
-        turn.say(turn.ui("did_you_mean"), buttons)
+        turn.say_text(turn.ui("fallback_again"), [counsellor_button(turn)])
+        turn.say_text(turn.ui("did_you_mean"), buttons)
     else:
-        turn.say(turn.ui("did_you_mean"), buttons + [counsellor_button(turn)])
+        turn.say_text(turn.ui("did_you_mean"), buttons + [counsellor_button(turn)])
 
 
 class ActionShowTopics(Action):
@@ -101,7 +101,7 @@ class ActionShowTopics(Action):
         family = next(tracker.get_latest_entity_values("family"), None)
         if family in catalogue().families:
             buttons = [topic_button(turn, key) for key in catalogue().topics_of(family)]
-            turn.say(turn.ui("menu_prompt"), buttons + [menu_button(turn)])
+            turn.say_text(turn.ui("menu_prompt"), buttons + [menu_button(turn)])
         else:
-            turn.say(turn.ui("menu_prompt"), family_buttons(turn) + [counsellor_button(turn)])
+            turn.say_text(turn.ui("menu_prompt"), family_buttons(turn) + [counsellor_button(turn)])
         return turn.send(dispatcher)

@@ -37,7 +37,7 @@ class ActionSmalltalk(Action):
         turn.topic = key
         if key == "smalltalk.greet":
             turn.say_answer(key, footer=False)
-            turn.say(turn.ui("menu_prompt"), family_buttons(turn) + [counsellor_button(turn)])
+            turn.say_text(turn.ui("menu_prompt"), family_buttons(turn) + [counsellor_button(turn)])
         elif key == "out_of_scope":
             turn.say_answer(key, footer=False, buttons=family_buttons(turn) + [counsellor_button(turn)])
         else:
@@ -61,7 +61,7 @@ class ActionSwitchLanguage(Action):
             chosen = language_named_in(tracker.latest_message.get("text") or "")
         if chosen in LANGUAGES:
             turn.language = chosen
-            turn.say(turn.ui("language_set"), family_buttons(turn) + [counsellor_button(turn)])
+            turn.say_text(turn.ui("language_set"), family_buttons(turn) + [counsellor_button(turn)])
         else:
             turn.say_answer("language.switch", footer=False, buttons=language_buttons())
         return turn.send(dispatcher)
@@ -83,9 +83,9 @@ class ActionFallback(Action):
         if ranked:
             ask_which_topic(turn, [key for key, _ in ranked], counsellor_first=misunderstood >= MISUNDERSTOOD_BEFORE_OFFER)
         elif misunderstood >= MISUNDERSTOOD_BEFORE_OFFER:
-            turn.say(turn.ui("fallback_again"), [counsellor_button(turn)] + family_buttons(turn))
+            turn.say_text(turn.ui("fallback_again"), [counsellor_button(turn)] + family_buttons(turn))
         else:
-            turn.say(turn.ui("fallback"), family_buttons(turn) + [counsellor_button(turn)])
+            turn.say_text(turn.ui("fallback"), family_buttons(turn) + [counsellor_button(turn)])
         turn.events.append(SlotSet("misunderstood", misunderstood))
         text = tracker.latest_message.get("text") or ""
         if text and not text.startswith("/"):
@@ -112,9 +112,28 @@ class ActionBadInput(Action):
         turn.topic = "out_of_scope"
         kind = next(tracker.get_latest_entity_values("kind"), "empty")
         if kind == "other_bot_command":
-            turn.say(turn.ui("other_bot_command"), family_buttons(turn))
+            turn.say_text(turn.ui("other_bot_command"), family_buttons(turn))
         elif kind in MEDIA_KINDS:
-            turn.say(turn.ui("unsupported_media"), [counsellor_button(turn)])
+            turn.say_text(turn.ui("unsupported_media"), [counsellor_button(turn)])
         else:
-            turn.say(turn.ui("empty_message"), family_buttons(turn))
+            turn.say_text(turn.ui("empty_message"), family_buttons(turn))
+        return turn.send(dispatcher)
+
+
+RETENTION_DAYS = 30
+
+
+class ActionHelp(Action):
+    """/help: what the bot is and is not, what is kept and for how long, and how to erase it."""
+
+    def name(self) -> str:
+        return "action_help"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        turn = Turn.start(tracker)
+        turn.topic = "smalltalk.bot_challenge"
+        turn.say_text(turn.ui("help") + "\n\n" + turn.ui("retention_notice", days=str(RETENTION_DAYS)),
+                 family_buttons(turn) + [counsellor_button(turn)])
         return turn.send(dispatcher)

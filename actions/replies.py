@@ -6,6 +6,7 @@ Telegram gateway and `./rahnama ask` read for the language, topic, escalation an
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -110,7 +111,7 @@ class Turn:
         turn = cls(tracker=tracker, language=resolve_language(tracker))
         turn.confirm_language = _language_needs_confirmation(tracker, turn.language)
         if metadata(tracker).get("truncated"):
-            turn.say(turn.ui("too_long"))
+            turn.say_text(turn.ui("too_long"))
         return turn
 
     def ui(self, name: str, **values: str) -> str:
@@ -118,6 +119,10 @@ class Turn:
 
     def say(self, html: str, buttons: list[dict[str, str]] | None = None) -> None:
         self.messages.append({"text": html, "buttons": buttons or []})
+
+    def say_text(self, text: str, buttons: list[dict[str, str]] | None = None) -> None:
+        """Say a plain interface text (escaped for Telegram's HTML)."""
+        self.say(html.escape(text, quote=False), buttons)
 
     def say_answer(
         self, key: str, buttons: list[dict[str, str]] | None = None, footer: bool = True, heading: str | None = None
@@ -158,7 +163,7 @@ class Turn:
 
     def send(self, dispatcher: CollectingDispatcher) -> list[EventType]:
         if self.confirm_language and self.language == resolve_language(self.tracker):
-            self.say(self.ui("language_confirm"), language_buttons())
+            self.say_text(self.ui("language_confirm"), language_buttons())
         for message in self.messages:
             dispatcher.utter_message(text=message["text"], buttons=message["buttons"])
         dispatcher.utter_message(json_message={META_KEY: self.meta()})

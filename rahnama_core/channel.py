@@ -22,7 +22,7 @@ META_KEY = "rahnama"
 # Commands a person can type, mapped to the intent they trigger.
 COMMANDS = {
     "start": "smalltalk_greet",
-    "help": "smalltalk_greet",
+    "help": "show_help",
     "topics": "show_family",
     "menu": "show_family",
     "language": "language_switch",

@@ -1,7 +1,7 @@
 """Training our fastText language model for exactly our six labels, from text kept in this repository.
 
-Training text: the NLU training examples (nlu/data), everyday sentences (nlu/lid), and the content
-(content/<lang>/*.md and ui.yml). The development sets (nlu/dev) are never used here: they measure.
+Training text: the NLU training examples (nlu/data), everyday sentences (nlu/lid), generated Latin-letter
+spellings of the Arabic-script ones (rahnama_core/transliterate.py), and the content (content/<lang>/*.md, ui.yml). The development sets (nlu/dev) are never used here: they measure.
 Runs in the app's environment (fasttext-wheel trains); prediction needs only the model file.
 """
 
@@ -17,11 +17,13 @@ import yaml
 
 from rahnama_core import REPO_ROOT
 from rahnama_core.content import split_front_matter
-from rahnama_core.language import LANGUAGES, OWN_MODEL, clean_for_detection
+from rahnama_core.language import ARABIC_SCRIPT_LANGUAGES, LANGUAGES, OWN_MODEL, clean_for_detection, script_of
+from rahnama_core.transliterate import romanize
 from rahnama_core.model import fingerprint
 from rahnama_core.services import log
 
-LID_INPUTS = ("nlu/data", "nlu/lid", "content", "rahnama_core/lid_train.py", "rahnama_core/language.py")
+LID_INPUTS = ("nlu/data", "nlu/lid", "content", "rahnama_core/lid_train.py", "rahnama_core/language.py",
+              "rahnama_core/transliterate.py")
 FINGERPRINT_FILE = OWN_MODEL.with_suffix(".fingerprint")
 _MARKUP = re.compile(r"\*\*|\*|\[|\]\([^)]*\)|^- ", re.MULTILINE)
 
@@ -70,11 +72,14 @@ def content_sentences(language: str) -> list[str]:
 
 def training_lines() -> list[str]:
     lines: list[str] = []
+    rng = random.Random(7)
     for language in LANGUAGES:
         texts = nlu_examples(REPO_ROOT / "nlu" / "data" / language)
         lid_file = REPO_ROOT / "nlu" / "lid" / f"{language}.txt"
         if lid_file.is_file():
             texts += lid_file.read_text(encoding="utf-8").splitlines()
+        if language in ARABIC_SCRIPT_LANGUAGES:  # generated Latin-letter spellings of the native-script text
+            texts += [romanize(t, language, rng) for t in texts if script_of(t) == "arabic"]
         texts += content_sentences(language)
         for text in texts:
             clean = clean_for_detection(text)

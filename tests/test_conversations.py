@@ -121,3 +121,11 @@ def test_two_misunderstood_messages_offer_a_counsellor(conversation) -> None:
     assert second.replies[0]["buttons"][0]["payload"] == "/human_request"
     answered = conversation.say("je veux rentrer dans mon pays")
     assert answered.meta["topic"] == "return.avrr"
+
+
+def test_help_says_what_is_stored_and_how_to_erase_it(conversation) -> None:
+    conversation.say("مجھے واپس پاکستان جانا ہے")
+    reply = conversation.say("/help")
+    text = visible(reply.replies[0]["text"])
+    assert reply.meta["language"] == "ur"
+    assert "/forget" in text and "30" in text

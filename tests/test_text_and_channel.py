@@ -37,6 +37,7 @@ def test_commands_map_to_intents() -> None:
     assert prepare_text("/human").message == "/human_request"
     assert prepare_text("/start").message == "/smalltalk_greet"
     assert prepare_text("/topics").message == "/show_family"
+    assert prepare_text("/help").message == "/show_help"
     assert prepare_text("/start@rahnama_bot", bot_username="rahnama_bot").message == "/smalltalk_greet"
     assert prepare_text("/start@other_bot", bot_username="rahnama_bot").message == '/bad_input{"kind":"other_bot_command"}'
 
