@@ -18,6 +18,7 @@ from actions.replies import (
 )
 from actions.replies import database
 from rahnama_core.language import LANGUAGES, language_named_in
+from rahnama_core.settings import Settings
 from storage.gaps import record_unanswered
 
 MISUNDERSTOOD_BEFORE_OFFER = 2
@@ -120,8 +121,6 @@ class ActionBadInput(Action):
         return turn.send(dispatcher)
 
 
-RETENTION_DAYS = 30
-
 
 class ActionHelp(Action):
     """/help: what the bot is and is not, what is kept and for how long, and how to erase it."""
@@ -134,6 +133,6 @@ class ActionHelp(Action):
     ) -> list[EventType]:
         turn = Turn.start(tracker)
         turn.topic = "smalltalk.bot_challenge"
-        turn.say_text(turn.ui("help") + "\n\n" + turn.ui("retention_notice", days=str(RETENTION_DAYS)),
+        turn.say_text(turn.ui("help") + "\n\n" + turn.ui("retention_notice", days=str(Settings.from_env().retention_days)),
                  family_buttons(turn) + [counsellor_button(turn)])
         return turn.send(dispatcher)

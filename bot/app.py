@@ -30,7 +30,8 @@ from rahnama_core.settings import Settings
 from storage.db import Database
 
 log = logging.getLogger("rahnama.bot")
-COMMANDS = ("start", "topics", "language", "human", "help")
+COMMANDS = ("start", "topics", "language", "human", "help", "forget")
+RETENTION_CHECK_SECONDS = 24 * 3600
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll waits
 
 
@@ -116,7 +117,8 @@ def build_application(settings: Settings, rasa_url: str, database: Database | No
     )
     application = builder.updater(None).build()
     pseudonyms = Pseudonyms(load_key(settings.pseudonym_key, settings.var_dir))
-    application.bot_data["gateway"] = Gateway(RasaClient(rasa_url), database, pseudonyms)
+    application.bot_data["gateway"] = Gateway(RasaClient(rasa_url), database, pseudonyms,
+                                              tracker_db=settings.tracker_db)
 
     private = filters.ChatType.PRIVATE
     other_groups = filters.ChatType.GROUPS
@@ -141,6 +143,18 @@ async def retry_pending(application: Application, stop: asyncio.Event) -> None:
                 await application.process_update(update)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+
+async def purge_daily(application: Application, settings: Settings, stop: asyncio.Event) -> None:
+    """Retention: conversations inactive for RAHNAMA_RETENTION_DAYS are deleted, once a day."""
+    from storage.erasure import purge_old
+
+    gateway: Gateway = application.bot_data["gateway"]
+    while not stop.is_set():
+        removed = purge_old(gateway.database, settings.tracker_db, settings.retention_days)
+        log.info("retention: %d inactive conversations deleted", removed)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=RETENTION_CHECK_SECONDS)
 
 
 async def poll(application: Application, stop: asyncio.Event) -> None:
@@ -168,12 +182,13 @@ async def poll(application: Application, stop: asyncio.Event) -> None:
             application.create_task(application.process_update(update))
 
 
-async def serve_polling(application: Application, stop: asyncio.Event) -> None:
+async def serve_polling(application: Application, stop: asyncio.Event, settings: Settings) -> None:
     await application.initialize()
     await application.bot.delete_webhook(drop_pending_updates=False)
     await register_commands(application)
     await application.start()
-    tasks = [asyncio.create_task(poll(application, stop)), asyncio.create_task(retry_pending(application, stop))]
+    tasks = [asyncio.create_task(poll(application, stop)), asyncio.create_task(retry_pending(application, stop)),
+             asyncio.create_task(purge_daily(application, settings, stop))]
     log.info("the Telegram gateway is polling")
     await stop.wait()
     for task in tasks:
@@ -194,7 +209,7 @@ def run_bot(settings: Settings, rasa_url: str) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await serve_polling(application, stop)
+        await serve_polling(application, stop, settings)
 
     asyncio.run(main())
     return 0
@@ -211,6 +226,7 @@ def run_webhook(application: Application, settings: Settings) -> int:
     async def post_init(app: Application) -> None:
         await register_commands(app)
         app.create_task(retry_pending(app, stop))
+        app.create_task(purge_daily(app, settings, stop))
 
     application.post_init = post_init
     host, _, port = settings.webhook_listen.partition(":")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +24,8 @@ from rahnama_core.channel import Prepared, RasaClient, RasaReply, is_our_payload
 from rahnama_core.content import ContentStore
 from rahnama_core.language import LANGUAGES
 from storage.db import Database
-from storage.models import User, utcnow
+from storage.erasure import forget_person, recent_bot_messages
+from storage.models import SentMessage, User, utcnow
 
 log = logging.getLogger("rahnama.gateway")
 
@@ -32,6 +35,10 @@ SHORT_BUTTON = 16
 TYPING_AFTER = 0.3  # seconds before "typing..." is shown  # buttons with titles up to this length go two to a row
 MEDIA_KINDS = ("sticker", "voice", "audio", "photo", "video", "video_note", "animation", "document", "location",
                "contact", "poll", "dice")
+
+
+FORGET_CONFIRM = "/forget_confirm"
+FORGET_CANCEL = "/forget_cancel"
 
 
 class RasaUnavailable(RuntimeError):
@@ -100,7 +107,8 @@ async def with_retries(call: Any, *args: Any, attempts: int = 4, **kwargs: Any) 
 
 class Gateway:
     def __init__(self, rasa: RasaClient, database: Database, pseudonyms: Pseudonyms,
-                 content: ContentStore | None = None, bot_username: str | None = None) -> None:
+                 content: ContentStore | None = None, bot_username: str | None = None,
+                 tracker_db: Path | None = None) -> None:
         self.rasa = rasa
         self.database = database
         self.inbox = Inbox(database)
@@ -108,6 +116,7 @@ class Gateway:
         self.content = content or ContentStore()
         self.bot_username = bot_username
         self.flood = FloodGuard()
+        self.tracker_db = tracker_db
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- people -------------------------------------------------------------------------------------
@@ -156,11 +165,14 @@ class Gateway:
         async with self._locks[pseudonym]:
             if self.inbox.is_done(update.update_id):
                 return
+            if await self._erasure_step(bot, update, pseudonym, chat.id):
+                self.inbox.done(update.update_id)
+                return
             verdict = self.flood.check(pseudonym)
             if verdict != "ok":
                 if verdict == "warn":
                     language = self.language_of(pseudonym, user.language_code)
-                    await self.send(bot, chat.id, [{"text": self.content.ui(language, "flood"), "buttons": []}])
+                    await self.send(bot, chat.id, [{"text": self.content.ui(language, "flood"), "buttons": []}], pseudonym)
                 self.inbox.done(update.update_id)
                 return
             typing = asyncio.create_task(self._typing_after(bot, chat.id, TYPING_AFTER))
@@ -172,10 +184,11 @@ class Gateway:
                 log.warning("Rasa did not answer (%s); the message waits in the inbox", type(error).__name__)
                 if self.inbox.retry_later(update.update_id):
                     language = self.language_of(pseudonym, user.language_code)
-                    await self.send(bot, chat.id, [{"text": self.content.ui(language, "one_moment"), "buttons": []}])
+                    await self.send(bot, chat.id, [{"text": self.content.ui(language, "one_moment"), "buttons": []}],
+                                    pseudonym)
                 raise RasaUnavailable() from error
             typing.cancel()
-            await self.send(bot, chat.id, reply.replies)
+            await self.send(bot, chat.id, reply.replies, pseudonym)
             self.remember(pseudonym, chat.id, reply.meta.get("language"))
             self.inbox.done(update.update_id)
 
@@ -187,16 +200,50 @@ class Gateway:
         with contextlib.suppress(Exception):  # a courtesy, never a failure
             await bot.send_chat_action(chat_id, ChatAction.TYPING)
 
-    async def send(self, bot: Bot, chat_id: int, replies: list[dict[str, Any]]) -> None:
+    async def send(self, bot: Bot, chat_id: int, replies: list[dict[str, Any]], pseudonym: str | None = None) -> None:
+        """Send replies as Telegram HTML; remember their ids for 48 hours so /forget can delete them."""
+        sent: list[int] = []
         for reply in replies:
             try:
-                await with_retries(
+                message = await with_retries(
                     bot.send_message, chat_id, reply["text"], parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(reply.get("buttons") or []), disable_web_page_preview=True,
                 )
             except Forbidden:
                 log.info("a person has blocked the bot; their message is not answered")
-                return
+                break
+            if message is not None:
+                sent.append(message.message_id)
+        if pseudonym and sent:
+            with self.database.session() as session:
+                session.add_all(SentMessage(pseudonym=pseudonym, chat_id=chat_id, message_id=m) for m in sent)
+                session.commit()
+
+    # --- erasure ------------------------------------------------------------------------------------
+    async def _erasure_step(self, bot: Bot, update: Update, pseudonym: str, chat_id: int) -> bool:
+        """/forget asks for confirmation; the confirmation deletes everything. True if this update was one."""
+        message = update.effective_message
+        command = (message.text or "").strip().split("@")[0].lower() if message and not update.callback_query else ""
+        data = update.callback_query.data if update.callback_query else ""
+        if command != "/forget" and data not in (FORGET_CONFIRM, FORGET_CANCEL):
+            return False
+        language = self.language_of(pseudonym, update.effective_user.language_code if update.effective_user else None)
+        ui = self.content.ui
+        if command == "/forget":
+            buttons = [{"title": ui(language, "button.delete"), "payload": FORGET_CONFIRM},
+                       {"title": ui(language, "button.cancel"), "payload": FORGET_CANCEL}]
+            await self.send(bot, chat_id, [{"text": html.escape(ui(language, "forget_confirm")), "buttons": buttons}],
+                            pseudonym)
+        elif data == FORGET_CANCEL:
+            await self.send(bot, chat_id, [{"text": html.escape(ui(language, "forget_cancelled")), "buttons": []}])
+        else:
+            for chat, message_id in recent_bot_messages(self.database, pseudonym):
+                with contextlib.suppress(Exception):  # older than 48 hours or already gone
+                    await bot.delete_message(chat, message_id)
+            forget_person(self.database, pseudonym, self.tracker_db)
+            log.info("a person's data was erased on their request")
+            await self.send(bot, chat_id, [{"text": html.escape(ui(language, "forget_done")), "buttons": []}])
+        return True
 
     async def group_notice(self, bot: Bot, update: Update) -> None:
         """In a group that is not the counsellors' group: when addressed, say that the bot answers only in private."""

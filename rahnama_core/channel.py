@@ -27,6 +27,7 @@ COMMANDS = {
     "menu": "show_family",
     "language": "language_switch",
     "human": "human_request",
+    "forget": "show_help",  # the Telegram gateway handles /forget itself; elsewhere it explains it
 }
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+(.*))?$", re.DOTALL)
 _PAYLOAD = re.compile(r'^/[a-z_]{2,64}(\{"[a-z_]{1,32}":"[a-z._-]{1,40}"\})?$')

@@ -118,6 +118,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.main(args.what, args)
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Retention now: delete conversations inactive for RAHNAMA_RETENTION_DAYS (the bot also does it daily)."""
+    from storage.db import Database
+    from storage.erasure import purge_old
+
+    settings = Settings.from_env()
+    removed = purge_old(Database(settings.database_url), settings.tracker_db, settings.retention_days)
+    print(f"deleted {removed} conversations inactive for {settings.retention_days} days")
+    return 0
+
+
 def cmd_poster(args: argparse.Namespace) -> int:
     """Printable pages with the deep-link QR code, one per language."""
     from pathlib import Path
@@ -161,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--questions", type=int, default=10, help="(telegram) questions per person")
     bench.add_argument("--config", default="config.yml", help="(nlu) the pipeline to measure")
     bench.set_defaults(func=cmd_bench)
+    sub.add_parser("purge", help="delete conversations inactive for RAHNAMA_RETENTION_DAYS").set_defaults(func=cmd_purge)
+
     poster = sub.add_parser("poster", help="a printable page per language with the bot's deep-link QR code")
     poster.add_argument("--bot-username", required=True, help="the bot's @username, without @")
     poster.add_argument("--topic", help="a catalogue key the link opens, e.g. return.avrr")

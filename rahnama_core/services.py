@@ -151,7 +151,7 @@ class Stack:
     def _endpoints_yaml(self) -> str:
         lines = ["action_endpoint:", f'  url: "{self.action_url}/webhook"']
         if self.persistent:
-            db = self.settings.var_dir / "rasa-tracker.db"
+            db = self.settings.tracker_db
             lines += ["tracker_store:", "  type: SQL", "  dialect: sqlite", f'  db: "{db}"']
         return "\n".join(lines) + "\n"
 

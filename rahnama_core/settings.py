@@ -40,6 +40,12 @@ class Settings:
     rasa_port: int | None
     action_port: int | None
     log_level: str
+    retention_days: int
+
+    @property
+    def tracker_db(self) -> Path:
+        """Rasa's tracker store (conversations), a SQLite file next to our database."""
+        return self.var_dir / "rasa-tracker.db"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -60,4 +66,5 @@ class Settings:
             rasa_port=int(env["RAHNAMA_RASA_PORT"]) if env.get("RAHNAMA_RASA_PORT") else None,
             action_port=int(env["RAHNAMA_ACTION_PORT"]) if env.get("RAHNAMA_ACTION_PORT") else None,
             log_level=env.get("RAHNAMA_LOG_LEVEL") or "INFO",
+            retention_days=int(env.get("RAHNAMA_RETENTION_DAYS") or 30),
         )

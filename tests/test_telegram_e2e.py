@@ -183,3 +183,22 @@ def test_no_message_is_lost_or_answered_twice_across_a_restart(bot: RunningBot, 
     after = bot.fake.sent(chat_id=user, method="sendMessage")[answered_before:]
     assert detector.detect(texts(replies)).language == "ps"
     assert len(after) == len(replies), "the message was answered exactly once"
+
+
+def test_forget_erases_everything_and_nothing_identifying_is_logged(bot: RunningBot) -> None:
+    user, secret = 987654321, "my secret question about Lipa"
+    ask(bot, user, secret)
+    ask(bot, user, "/forget")
+    confirm = bot.fake.sent(chat_id=user, method="sendMessage")[-1]
+    before = len(bot.fake.sent(chat_id=user, method="sendMessage"))
+    bot.fake.user_presses(user, confirm, "/forget_confirm")
+    [done] = bot.fake.wait_for(before + 1, chat_id=user, method="sendMessage", timeout=20)[before:]
+    assert done["plain_text"] == CONTENT.ui("en", "forget_done")
+    deleted = {d["message_id"] for d in bot.fake.deleted(user)}
+    assert confirm["message_id"] in deleted, "the bot's recent messages are deleted from the phone"
+    time.sleep(1)
+    for path in bot.var_dir.rglob("*"):
+        if path.is_file() and path.suffix not in (".key", ".tar.gz"):
+            data = path.read_bytes()
+            assert secret.encode() not in data, f"the message text is still in {path.name}"
+            assert str(user).encode() not in data, f"the Telegram id is still in {path.name}"
