@@ -12,10 +12,13 @@ from typing import Any, Awaitable, Callable, Dict, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
+
+from connectors import action_validation
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 log = logging.getLogger(__name__)
+action_validation.install()
 
 
 class WholeMessageCollector(CollectingOutputChannel):

@@ -74,6 +74,7 @@ def main(users: int = 20, questions: int = 10, throughput_seconds: float = 15.0)
 
             def person(user: int, pause: tuple[float, float], until: float | None) -> None:
                 rng = random.Random(user)
+                time.sleep(rng.uniform(0.0, 1.0))  # people arrive within the same second, not the same millisecond
                 asked = 0
                 while (until is None and asked < questions) or (until is not None and time.monotonic() < until):
                     before = len(fake.sent(chat_id=user, method="sendMessage"))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -47,6 +48,16 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._pipeline = pipeline
+        if pipeline is not None:
+            self._prepare_scoring()
+
+    def _prepare_scoring(self) -> None:
+        """Scoring by hand with C-contiguous weights: sklearn's predict_proba on one message costs milliseconds
+        in input checks and a strided product; this gives the same probabilities in microseconds."""
+        classifier = self._pipeline.named_steps["classifier"]
+        self._weights = np.ascontiguousarray(classifier.coef_.T)
+        self._bias = classifier.intercept_
+        self._labels = [str(label) for label in classifier.classes_]
 
     @classmethod
     def create(
@@ -74,6 +85,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             ("classifier", LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])),
         ])
         self._pipeline.fit([self._text(m) for m in examples], [m.get(INTENT) for m in examples])
+        self._prepare_scoring()
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._pipeline, Path(directory) / MODEL_FILE)
         return self._resource
@@ -94,15 +106,18 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             pipeline = None
         return cls(config, model_storage, resource, pipeline)
 
+    def probabilities(self, texts: List[str]) -> np.ndarray:
+        scores = self._pipeline.named_steps["features"].transform(texts) @ self._weights + self._bias
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return scores / scores.sum(axis=1, keepdims=True)
+
     def process(self, messages: List[Message]) -> List[Message]:
         if self._pipeline is None:
             return messages
-        texts = [self._text(message) for message in messages]
-        probabilities = self._pipeline.predict_proba(texts)
-        labels = self._pipeline.classes_
+        probabilities = self.probabilities([self._text(message) for message in messages])
         for message, row in zip(messages, probabilities):
             order = row.argsort()[::-1][: self.config["ranking_length"]]
-            ranking = [{"name": str(labels[i]), "confidence": float(row[i])} for i in order]
+            ranking = [{"name": self._labels[i], "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
