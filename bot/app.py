@@ -115,7 +115,9 @@ def build_application(settings: Settings, rasa_url: str, database: Database | No
         .connection_pool_size(64)
         .get_updates_read_timeout(POLL_TIMEOUT + 10)
     )
-    application = builder.updater(None).build()
+    if not settings.telegram_webhook_url:
+        builder = builder.updater(None)  # long polling is ours (poll): it stores updates before confirming them
+    application = builder.build()
     pseudonyms = Pseudonyms(load_key(settings.pseudonym_key, settings.var_dir))
     application.bot_data["gateway"] = Gateway(RasaClient(rasa_url), database, pseudonyms,
                                               tracker_db=settings.tracker_db)

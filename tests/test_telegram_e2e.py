@@ -202,3 +202,35 @@ def test_forget_erases_everything_and_nothing_identifying_is_logged(bot: Running
             data = path.read_bytes()
             assert secret.encode() not in data, f"the message text is still in {path.name}"
             assert str(user).encode() not in data, f"the Telegram id is still in {path.name}"
+
+
+def test_webhook_mode_answers_and_refuses_requests_without_the_secret(model: Path, tmp_path: Path) -> None:
+    import httpx
+
+    from rahnama_core.services import free_port
+
+    port = free_port()
+    with FakeBotAPI() as fake:
+        url = f"http://127.0.0.1:{port}/telegram-hook"
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
+               "TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_SECRET": "s3cret-token",
+               "TELEGRAM_WEBHOOK_LISTEN": f"127.0.0.1:{port}", "RAHNAMA_VAR_DIR": str(tmp_path),
+               "PYTHONPATH": str(REPO_ROOT)}
+        process = subprocess.Popen([sys.executable, "-m", "rahnama_core", "run"], cwd=REPO_ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 240
+            while not (fake.webhook or {}).get("url"):
+                assert process.poll() is None and time.monotonic() < deadline, "the webhook was not set"
+                time.sleep(0.3)
+            assert fake.webhook["secret_token"] == "s3cret-token"
+            refused = httpx.post(url, json={"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "hi",
+                                 "chat": {"id": 5, "type": "private"}, "from": {"id": 5, "is_bot": False,
+                                 "first_name": "x"}}})
+            assert refused.status_code == 403
+            fake.user_sends(5150, "I want to go back home", language_code="en")
+            [reply] = fake.wait_for(1, chat_id=5150, method="sendMessage", timeout=30)[:1]
+            assert "IOM" in reply["plain_text"]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
