@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.catalogue import ask_which_topic, candidates
 from actions.replies import (
     Turn,
+    metadata,
     counsellor_button,
     family_buttons,
     key_of_intent,
@@ -39,6 +40,8 @@ class ActionSmalltalk(Action):
         if key == "smalltalk.greet":
             turn.say_answer(key, footer=False)
             turn.say_text(turn.ui("menu_prompt"), family_buttons(turn) + [counsellor_button(turn)])
+            if metadata(tracker).get("start"):  # /start: each language in its own name and script
+                turn.say_text(turn.ui("language_ask"), language_buttons())
         elif key == "out_of_scope":
             turn.say_answer(key, footer=False, buttons=family_buttons(turn) + [counsellor_button(turn)])
         else:

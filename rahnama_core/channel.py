@@ -61,8 +61,8 @@ def prepare_text(text: str | None, bot_username: str | None = None) -> Prepared:
             if addressee and bot_username and addressee.lower() != bot_username.lower():
                 return Prepared(payload("bad_input", kind="other_bot_command"))
             if command in COMMANDS:
-                if command == "start" and rest:
-                    return prepare_start(rest)
+                if command == "start":
+                    return prepare_start(rest) if rest else Prepared(payload("smalltalk_greet"), {"start": True})
                 return Prepared(payload(COMMANDS[command]))
             return Prepared(payload("bad_input", kind="other_bot_command"))
         cleaned = cleaned.lstrip("/ ").strip()

@@ -39,6 +39,9 @@ def forget_person(database: Database, pseudonym: str, tracker_db: Path | None) -
         session.execute(delete(InboxUpdate).where(InboxUpdate.chat_key == pseudonym))
         session.execute(delete(User).where(User.pseudonym == pseudonym))
         session.commit()
+    if database.engine.dialect.name == "sqlite":  # old page images in the write-ahead log go too
+        with database.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     if tracker_db is not None and tracker_db.is_file():
         engine = create_engine(f"sqlite:///{tracker_db}")
         secure_sqlite(engine)

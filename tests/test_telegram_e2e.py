@@ -30,7 +30,8 @@ class RunningBot:
 
     def start(self) -> None:
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": self.fake.token, "TELEGRAM_API_BASE_URL": self.fake.base_url,
-               "RAHNAMA_VAR_DIR": str(self.var_dir), "PYTHONPATH": str(REPO_ROOT)}
+               "RAHNAMA_VAR_DIR": str(self.var_dir), "DATABASE_URL": f"sqlite:///{self.var_dir / 'rahnama.db'}",
+               "PYTHONPATH": str(REPO_ROOT)}
         log = (self.var_dir / "run.log").open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "rahnama_core", "run"], cwd=REPO_ROOT, env=env,
                                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -125,6 +126,34 @@ def test_start_deep_link_picks_language_and_topic(bot: RunningBot, detector: Lan
     assert "IOM" in texts(replies)
 
 
+def test_start_shows_the_topics_and_every_language_in_its_own_name(bot: RunningBot) -> None:
+    replies = ask(bot, 2003, "/start", language_code="ps")
+    titles = [b["text"] for r in replies for row in (r.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+    assert {"العربية", "فارسی / دری", "پښتو", "اردو", "Français", "English"} <= set(titles)
+    assert CONTENT.ui("ps", "family.asylum") in titles
+
+
+def test_an_edited_message_is_answered_again(bot: RunningBot, detector: LanguageDetector) -> None:
+    user = 2004
+    first = ask(bot, user, "kamp kahan hai")
+    before = len(bot.fake.sent(chat_id=user, method="sendMessage"))
+    sent_by_user = [m for m in bot.fake.messages(user) if m.get("from", {}).get("id") == user]
+    bot.fake.user_edits(user, sent_by_user[-1]["message_id"], "مجھے واپس پاکستان جانا ہے")
+    bot.fake.wait_for(before + 1, chat_id=user, method="sendMessage", timeout=30)
+    edited_answer = settled(bot, user)[before:]
+    assert first
+    assert detector.detect(texts(edited_answer)).language == "ur"
+
+
+def test_telegram_errors_are_retried(bot: RunningBot) -> None:
+    bot.fake.fail_next("sendMessage", status=502, times=1)
+    replies = ask(bot, 2005, "how do I apply for asylum here?")
+    assert replies and "asylum" in texts(replies).lower()
+    bot.fake.fail_next("sendMessage", status=429, retry_after=1, times=1)
+    replies = ask(bot, 2006, "I want to go back home")
+    assert replies and "IOM" in texts(replies)
+
+
 def test_buttons_lead_to_answers(bot: RunningBot) -> None:
     user = 2002
     replies = ask(bot, user, "/start", language_code="fr")
@@ -215,6 +244,7 @@ def test_webhook_mode_answers_and_refuses_requests_without_the_secret(model: Pat
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
                "TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_SECRET": "s3cret-token",
                "TELEGRAM_WEBHOOK_LISTEN": f"127.0.0.1:{port}", "RAHNAMA_VAR_DIR": str(tmp_path),
+               "DATABASE_URL": f"sqlite:///{tmp_path / 'rahnama.db'}",
                "PYTHONPATH": str(REPO_ROOT)}
         process = subprocess.Popen([sys.executable, "-m", "rahnama_core", "run"], cwd=REPO_ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)

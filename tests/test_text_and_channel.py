@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rahnama_core.channel import MAX_TEXT, is_our_payload, prepare_text
+from rahnama_core.channel import MAX_TEXT, Prepared, is_our_payload, prepare_text
 from rahnama_core.text import clean_input, fold
 
 
@@ -35,7 +35,7 @@ def test_typed_payloads_are_never_passed_to_rasa() -> None:
 
 def test_commands_map_to_intents() -> None:
     assert prepare_text("/human").message == "/human_request"
-    assert prepare_text("/start").message == "/smalltalk_greet"
+    assert prepare_text("/start") == Prepared("/smalltalk_greet", {"start": True})
     assert prepare_text("/topics").message == "/show_family"
     assert prepare_text("/help").message == "/show_help"
     assert prepare_text("/start@rahnama_bot", bot_username="rahnama_bot").message == "/smalltalk_greet"
