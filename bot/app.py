@@ -9,7 +9,7 @@ import logging
 import signal
 
 from telegram import BotCommand, Update
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -97,7 +97,11 @@ async def register_commands(application: Application) -> None:
     content: ContentStore = application.bot_data["gateway"].content
     for language in (None, *LANGUAGES):
         commands = [BotCommand(name, content.ui(language or "en", f"command.{name}")) for name in COMMANDS]
-        await application.bot.set_my_commands(commands, language_code=language)
+        try:
+            await application.bot.set_my_commands(commands, language_code=language)
+        except TelegramError as error:  # the menu of commands is a convenience; the bot works without it
+            log.warning("could not register the commands (%s): %s", language or "default", type(error).__name__)
+            return
 
 
 def build_application(settings: Settings, rasa_url: str, database: Database | None = None) -> Application:
@@ -186,7 +190,10 @@ async def poll(application: Application, stop: asyncio.Event) -> None:
 
 async def serve_polling(application: Application, stop: asyncio.Event, settings: Settings) -> None:
     await application.initialize()
-    await application.bot.delete_webhook(drop_pending_updates=False)
+    try:
+        await application.bot.delete_webhook(drop_pending_updates=False)
+    except TelegramError as error:  # polling still works; Telegram refuses getUpdates only while a webhook is set
+        log.warning("could not remove a webhook: %s", type(error).__name__)
     await register_commands(application)
     await application.start()
     tasks = [asyncio.create_task(poll(application, stop)), asyncio.create_task(retry_pending(application, stop)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import textwrap
 import uuid
 
 from rahnama_core.ask import visible
@@ -15,15 +16,19 @@ from rahnama_core.channel import Prepared, RasaClient, is_our_payload, prepare_t
 from rahnama_core.language import script_of
 
 
-def display(line: str, bidi: bool) -> str:
+def display(line: str, bidi: bool, prefix: str = "") -> str:
+    """A line as the terminal should print it: right-to-left text is wrapped first (so wrapped lines keep
+    their order), then shaped, put in visual order and right-aligned."""
+    width = shutil.get_terminal_size((80, 20)).columns - 1
     if not bidi or script_of(line) != "arabic":
-        return line
+        return prefix + line
     import arabic_reshaper
     from bidi.algorithm import get_display
 
-    shown = get_display(arabic_reshaper.reshape(line))
-    width = shutil.get_terminal_size((80, 20)).columns
-    return shown.rjust(width - 1) if len(shown) < width else shown
+    rows = textwrap.wrap(line, width=max(20, width - len(prefix) - 1)) or [""]
+    shown = [get_display(arabic_reshaper.reshape(row)) for row in rows]
+    return "\n".join((text + (" " + prefix.strip() if prefix and i == 0 else "")).rjust(width)
+                     for i, text in enumerate(shown))
 
 
 async def run_chat(rasa_url: str, bidi: bool = True) -> int:
@@ -42,7 +47,7 @@ async def run_chat(rasa_url: str, bidi: bool = True) -> int:
                     print(display(line, bidi))
                 for button in message["buttons"]:
                     buttons.append(button)
-                    print(f"  [{len(buttons)}] " + display(button["title"], bidi))
+                    print(display(button["title"], bidi, prefix=f"  [{len(buttons)}] "))
             print()
             try:
                 text = await asyncio.get_running_loop().run_in_executor(None, input, "> ")

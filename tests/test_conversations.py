@@ -129,3 +129,12 @@ def test_help_says_what_is_stored_and_how_to_erase_it(conversation) -> None:
     text = visible(reply.replies[0]["text"])
     assert reply.meta["language"] == "ur"
     assert "/forget" in text and "30" in text
+
+
+@pytest.mark.parametrize("text,language,country", [("bghit nrje3 l lmaghrib", "ar", "المغرب"),
+                                                   ("میخواهم به افغانستان برگردم", "fa", "افغانستان"),
+                                                   ("I want to go back to Pakistan", "en", "Pakistan")])
+def test_a_return_answer_names_the_country_the_person_names(conversation, text: str, language: str, country: str) -> None:
+    reply = conversation.say(text)
+    assert reply.meta["topic"].startswith("return.") and reply.meta["language"] == language
+    assert visible(reply.replies[0]["text"]).startswith(country)

@@ -1,7 +1,7 @@
 """Rasa NLU entity extractor: a spaCy EntityRuler gazetteer of countries and places in Bosnia and Herzegovina.
 
 Country names come from CLDR (shipped with Babel) in all six languages, so "افغانستان", "Afghanistan" and
-"أفغانستان" all give `country` = AF; BiH places (reception centres, towns) come from nlu/gazetteer/places.yml.
+"أفغانستان" all give `country` = AF, plus Latin-letter spellings (nlu/gazetteer/countries.yml: "lmaghrib"); BiH places (reception centres, towns) come from nlu/gazetteer/places.yml.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from rahnama_core.language import LANGUAGES
 from rahnama_core.text import clean_input, fold
 
 PLACES_FILE = Path(__file__).resolve().parent.parent / "gazetteer" / "places.yml"
+COUNTRIES_FILE = PLACES_FILE.with_name("countries.yml")  # Latin-letter spellings CLDR does not have
 ARABIC_PREFIXES = ("ل", "ب", "و", "ال")  # "to", "in", "and", "the" written joined to the name
 
 
@@ -34,6 +35,9 @@ def country_names() -> dict[str, set[str]]:
         for code, name in Locale(language).territories.items():
             if len(code) == 2 and code.isalpha() and code not in ("EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"):
                 names.setdefault(code, set()).add(name)
+    extra = yaml.safe_load(COUNTRIES_FILE.read_text(encoding="utf-8")) or {}
+    for code, spellings in extra.items():
+        names.setdefault(str(code), set()).update(str(s) for s in spellings)
     return names
 
 
