@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 
 from telegram import BotCommand, Update
@@ -22,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot.gateway import Gateway, RasaUnavailable
+from bot.handover import Handover
 from bot.privacy import Pseudonyms, load_key
 from rahnama_core.channel import RasaClient
 from rahnama_core.content import ContentStore
@@ -31,6 +33,7 @@ from storage.db import Database
 
 log = logging.getLogger("rahnama.bot")
 COMMANDS = ("start", "topics", "language", "human", "help", "forget")
+CASE_BUTTON = re.compile(r'^/(case_take|case_close)\{"case":"(\d+)"\}$')
 RETENTION_CHECK_SECONDS = 24 * 3600
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll waits
 
@@ -58,10 +61,22 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     with contextlib.suppress(Exception):
         await query.answer()
+    gateway = gateway_of(context)
     if query.message is not None and query.message.chat.type == "private":
-        await gateway_of(context).answer(context.bot, update)
-    else:
-        gateway_of(context).inbox.done(update.update_id)
+        await gateway.answer(context.bot, update)
+        return
+    match = CASE_BUTTON.match(query.data or "")
+    if gateway.handover is not None and match and query.message is not None and query.message.chat.id == gateway.handover.group_id:
+        await gateway.handover.on_card_button(context.bot, update, match.group(1), int(match.group(2)))
+    gateway.inbox.done(update.update_id)
+
+
+async def on_counsellors(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message in the counsellors' group: a reply, a command or a note on a case (registered counsellors only)."""
+    gateway = gateway_of(context)
+    if gateway.handover is not None:
+        await gateway.handover.on_group_message(context.bot, update)
+    gateway.inbox.done(update.update_id)
 
 
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -123,13 +138,18 @@ def build_application(settings: Settings, rasa_url: str, database: Database | No
         builder = builder.updater(None)  # long polling is ours (poll): it stores updates before confirming them
     application = builder.build()
     pseudonyms = Pseudonyms(load_key(settings.pseudonym_key, settings.var_dir))
-    application.bot_data["gateway"] = Gateway(RasaClient(rasa_url), database, pseudonyms,
-                                              tracker_db=settings.tracker_db)
+    content = ContentStore()
+    handover = Handover(database, content, settings.counsellor_chat_id) if settings.counsellor_chat_id else None
+    application.bot_data["gateway"] = Gateway(RasaClient(rasa_url), database, pseudonyms, content,
+                                              tracker_db=settings.tracker_db, handover=handover,
+                                              counsellor_hours=settings.counsellor_hours)
 
     private = filters.ChatType.PRIVATE
     other_groups = filters.ChatType.GROUPS
     if settings.counsellor_chat_id:
         other_groups = other_groups & ~filters.Chat(settings.counsellor_chat_id)
+        application.add_handler(MessageHandler(filters.Chat(settings.counsellor_chat_id) & filters.UpdateType.MESSAGE,
+                                               on_counsellors))
     application.add_handler(TypeHandler(Update, inbox_guard), group=-1)
     application.add_handler(MessageHandler(private & (filters.UpdateType.MESSAGES), on_private))
     application.add_handler(CallbackQueryHandler(on_button))

@@ -18,7 +18,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, U
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.handover import TRANSCRIPT_LINES, Handover
 from bot.inbox import Inbox
+from bot.telegram_io import keyboard, media_kind, with_retries
 from bot.privacy import Pseudonyms
 from rahnama_core.channel import Prepared, RasaClient, RasaReply, is_our_payload, prepare_media, prepare_text
 from rahnama_core.content import ContentStore
@@ -33,8 +35,6 @@ FLOOD_MESSAGES = 12  # at most this many messages from one person...
 FLOOD_SECONDS = 30.0  # ...within this many seconds; more get one polite "slow down"
 SHORT_BUTTON = 16
 TYPING_AFTER = 0.3  # seconds before "typing..." is shown  # buttons with titles up to this length go two to a row
-MEDIA_KINDS = ("sticker", "voice", "audio", "photo", "video", "video_note", "animation", "document", "location",
-               "contact", "poll", "dice")
 
 
 FORGET_CONFIRM = "/forget_confirm"
@@ -43,28 +43,6 @@ FORGET_CANCEL = "/forget_cancel"
 
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer; the update stays in the inbox and is retried."""
-
-
-def media_kind(message: Message) -> str | None:
-    for kind in MEDIA_KINDS:
-        if getattr(message, kind, None):
-            return kind
-    return "media" if message.text is None and message.caption is None else None
-
-
-def keyboard(buttons: list[dict[str, str]]) -> InlineKeyboardMarkup | None:
-    """Rasa buttons as an inline keyboard: two short buttons to a row, long ones alone."""
-    usable = [b for b in buttons if b.get("title") and is_our_payload(b.get("payload", ""))]
-    if not usable:
-        return None
-    rows: list[list[InlineKeyboardButton]] = []
-    for button in usable:
-        key = InlineKeyboardButton(button["title"][:64], callback_data=button["payload"])
-        if len(button["title"]) <= SHORT_BUTTON and rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= SHORT_BUTTON:
-            rows[-1].append(key)
-        else:
-            rows.append([key])
-    return InlineKeyboardMarkup(rows)
 
 
 @dataclass
@@ -89,26 +67,11 @@ class FloodGuard:
         return "drop"
 
 
-async def with_retries(call: Any, *args: Any, attempts: int = 4, **kwargs: Any) -> Any:
-    """A Bot API call retried on timeouts, 5xx and 429 (after `retry_after`); bad requests are not retried."""
-    for attempt in range(attempts):
-        try:
-            return await call(*args, **kwargs)
-        except RetryAfter as error:
-            if attempt == attempts - 1:
-                raise
-            await asyncio.sleep(float(getattr(error.retry_after, "total_seconds", lambda: error.retry_after)()))
-        except (TimedOut, NetworkError) as error:
-            if isinstance(error, (BadRequest, Forbidden)) or attempt == attempts - 1:
-                raise
-            await asyncio.sleep(0.3 * 2**attempt)
-    return None
-
-
 class Gateway:
     def __init__(self, rasa: RasaClient, database: Database, pseudonyms: Pseudonyms,
                  content: ContentStore | None = None, bot_username: str | None = None,
-                 tracker_db: Path | None = None) -> None:
+                 tracker_db: Path | None = None, handover: Handover | None = None,
+                 counsellor_hours: tuple[int, int] = (9, 17)) -> None:
         self.rasa = rasa
         self.database = database
         self.inbox = Inbox(database)
@@ -117,6 +80,8 @@ class Gateway:
         self.bot_username = bot_username
         self.flood = FloodGuard()
         self.tracker_db = tracker_db
+        self.handover = handover
+        self.counsellor_hours = counsellor_hours
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- people -------------------------------------------------------------------------------------
@@ -168,11 +133,19 @@ class Gateway:
             if await self._erasure_step(bot, update, pseudonym, chat.id):
                 self.inbox.done(update.update_id)
                 return
+            if await self._feedback_step(bot, update, pseudonym, chat.id):
+                self.inbox.done(update.update_id)
+                return
             verdict = self.flood.check(pseudonym)
             if verdict != "ok":
                 if verdict == "warn":
                     language = self.language_of(pseudonym, user.language_code)
                     await self.send(bot, chat.id, [{"text": self.content.ui(language, "flood"), "buttons": []}], pseudonym)
+                self.inbox.done(update.update_id)
+                return
+            case = self.handover.open_case_of(pseudonym) if self.handover else None
+            if case is not None and update.callback_query is None and update.effective_message is not None:
+                await self.handover.relay_from_user(bot, case, update.effective_message)  # a counsellor answers
                 self.inbox.done(update.update_id)
                 return
             typing = asyncio.create_task(self._typing_after(bot, chat.id, TYPING_AFTER))
@@ -190,6 +163,8 @@ class Gateway:
             typing.cancel()
             await self.send(bot, chat.id, reply.replies, pseudonym)
             self.remember(pseudonym, chat.id, reply.meta.get("language"))
+            if reply.meta.get("escalated") and self.handover is not None:
+                await self._open_case(bot, pseudonym, chat.id, reply.meta)
             self.inbox.done(update.update_id)
 
     @staticmethod
@@ -218,6 +193,27 @@ class Gateway:
             with self.database.session() as session:
                 session.add_all(SentMessage(pseudonym=pseudonym, chat_id=chat_id, message_id=m) for m in sent)
                 session.commit()
+
+    # --- handover -----------------------------------------------------------------------------------
+    async def _open_case(self, bot: Bot, pseudonym: str, chat_id: int, meta: dict[str, Any]) -> None:
+        """Hand the conversation to counsellors, with the last messages, and tell the person once."""
+        try:
+            transcript = await self.rasa.transcript(pseudonym, TRANSCRIPT_LINES)
+        except (httpx.HTTPError, ValueError):
+            transcript = []
+        await self.handover.open_case(bot, pseudonym, chat_id, meta, transcript)
+        note = self.handover.working_hours_note(meta.get("language") or "en", self.counsellor_hours)
+        await self.send(bot, chat_id, [{"text": html.escape(note), "buttons": []}], pseudonym)
+
+    async def _feedback_step(self, bot: Bot, update: Update, pseudonym: str, chat_id: int) -> bool:
+        """The "did this help?" buttons after a case: recorded, and thanked."""
+        data = update.callback_query.data if update.callback_query else ""
+        if not data.startswith("/case_feedback") or self.handover is None:
+            return False
+        self.handover.feedback(pseudonym, "yes" if '"yes"' in data else "no")
+        language = self.language_of(pseudonym, update.effective_user.language_code if update.effective_user else None)
+        await self.send(bot, chat_id, [{"text": html.escape(self.content.ui(language, "feedback_thanks")), "buttons": []}])
+        return True
 
     # --- erasure ------------------------------------------------------------------------------------
     async def _erasure_step(self, bot: Bot, update: Update, pseudonym: str, chat_id: int) -> bool:

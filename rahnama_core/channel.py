@@ -30,7 +30,7 @@ COMMANDS = {
     "forget": "show_help",  # the Telegram gateway handles /forget itself; elsewhere it explains it
 }
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+(.*))?$", re.DOTALL)
-_PAYLOAD = re.compile(r'^/[a-z_]{2,64}(\{"[a-z_]{1,32}":"[a-z._-]{1,40}"\})?$')
+_PAYLOAD = re.compile(r'^/[a-z_]{2,64}(\{"[a-z_]{1,32}":"[a-z0-9._-]{1,40}"\})?$')
 
 
 def payload(intent: str, **entities: str) -> str:
@@ -131,6 +131,21 @@ class RasaClient:
         response = await self._http.post(f"{self.base_url}/webhooks/rahnama/webhook", json=body)
         response.raise_for_status()
         return read_rasa_messages(response.json())
+
+    async def transcript(self, sender: str, lines: int) -> list[str]:
+        """The last messages of a conversation (the person's and the bot's), for a counsellor's case card."""
+        from rahnama_core.render import plain_text
+
+        response = await self._http.get(f"{self.base_url}/conversations/{sender}/tracker")
+        response.raise_for_status()
+        said: list[str] = []
+        for event in response.json().get("events") or []:
+            text = event.get("text")
+            if event.get("event") == "user" and text and not text.startswith("/"):
+                said.append("👤 " + text)
+            elif event.get("event") == "bot" and text:
+                said.append("🤖 " + plain_text(text).translate({0x2068: None, 0x2069: None}).split("\n")[0])
+        return said[-lines:]
 
     async def parse(self, text: str) -> dict[str, Any]:
         response = await self._http.post(f"{self.base_url}/model/parse", json={"text": text})

@@ -129,6 +129,81 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_counsellor(args: argparse.Namespace) -> int:
+    """Register, remove or list the counsellors who may act on cases."""
+    from sqlalchemy import delete, select
+
+    from storage.db import Database
+    from storage.models import Counsellor
+
+    database = Database(Settings.from_env().database_url)
+    with database.session() as session:
+        if args.action == "add":
+            if args.telegram_user_id is None or not args.name:
+                print("usage: ./rahnama counsellor add <telegram_user_id> --name ALIAS --languages fa,ps "
+                      "[--team legal|return|protection] [--supervisor]", file=sys.stderr)
+                return 2
+            counsellor = session.scalars(
+                select(Counsellor).where(Counsellor.telegram_user_id == args.telegram_user_id)).first()
+            if counsellor is None:
+                counsellor = Counsellor(telegram_user_id=args.telegram_user_id)
+                session.add(counsellor)
+            counsellor.alias, counsellor.languages, counsellor.team = args.name, args.languages, args.team
+            counsellor.supervisor, counsellor.active = args.supervisor, True
+            session.commit()
+            print(f"counsellor {args.name} registered")
+        elif args.action == "remove":
+            session.execute(delete(Counsellor).where(Counsellor.telegram_user_id == args.telegram_user_id))
+            session.commit()
+            print("removed")
+        else:
+            for c in session.scalars(select(Counsellor).order_by(Counsellor.alias)):
+                print(f"{c.alias:20} {c.languages:16} {c.team:10} {'supervisor' if c.supervisor else ''}")
+    return 0
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    """Open cases with their waiting times."""
+    from sqlalchemy import select
+
+    from storage.db import Database
+    from storage.models import Case, utcnow
+
+    database = Database(Settings.from_env().database_url)
+    with database.session() as session:
+        cases = list(session.scalars(select(Case).where(Case.status != "closed").order_by(Case.opened_at)))
+    print(f"{'case':>6} {'priority':8} {'language':8} {'team':10} {'status':9} {'topic':30} waiting")
+    for case in cases:
+        opened = case.opened_at if case.opened_at.tzinfo else case.opened_at.replace(tzinfo=utcnow().tzinfo)
+        minutes = int((utcnow() - opened).total_seconds() // 60)
+        print(f"{case.id:>6} {case.priority:8} {case.language:8} {case.team:10} {case.status:9} "
+              f"{(case.topic or '-'):30} {minutes // 60}h{minutes % 60:02d}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Per language and team: cases opened, median time to first response, closed."""
+    import statistics
+
+    from sqlalchemy import select
+
+    from storage.db import Database
+    from storage.models import Case
+
+    database = Database(Settings.from_env().database_url)
+    with database.session() as session:
+        cases = list(session.scalars(select(Case)))
+    groups: dict[tuple[str, str], list] = {}
+    for case in cases:
+        groups.setdefault((case.language, case.team), []).append(case)
+    print(f"{'language':8} {'team':10} {'opened':>6} {'closed':>6} {'median first response':>22}")
+    for (language, team), found in sorted(groups.items()):
+        waits = [(c.first_response_at - c.opened_at).total_seconds() / 60 for c in found if c.first_response_at]
+        median = f"{statistics.median(waits):.0f} min" if waits else "-"
+        print(f"{language:8} {team:10} {len(found):6} {sum(c.status == 'closed' for c in found):6} {median:>22}")
+    return 0
+
+
 def cmd_poster(args: argparse.Namespace) -> int:
     """Printable pages with the deep-link QR code, one per language."""
     from pathlib import Path
@@ -172,6 +247,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--questions", type=int, default=10, help="(telegram) questions per person")
     bench.add_argument("--config", default="config.yml", help="(nlu) the pipeline to measure")
     bench.set_defaults(func=cmd_bench)
+    counsellor = sub.add_parser("counsellor", help="add, remove or list counsellors")
+    counsellor.add_argument("action", choices=["add", "remove", "list"])
+    counsellor.add_argument("telegram_user_id", type=int, nargs="?")
+    counsellor.add_argument("--name", help="the alias users see")
+    counsellor.add_argument("--languages", default="", help="codes, e.g. fa,ps")
+    counsellor.add_argument("--team", default="legal", choices=["legal", "return", "protection"])
+    counsellor.add_argument("--supervisor", action="store_true")
+    counsellor.set_defaults(func=cmd_counsellor)
+    sub.add_parser("cases", help="open cases with waiting times").set_defaults(func=cmd_cases)
+    sub.add_parser("stats", help="cases per language and team").set_defaults(func=cmd_stats)
+
     sub.add_parser("purge", help="delete conversations inactive for RAHNAMA_RETENTION_DAYS").set_defaults(func=cmd_purge)
 
     poster = sub.add_parser("poster", help="a printable page per language with the bot's deep-link QR code")

@@ -25,6 +25,12 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def _hours(value: str) -> tuple[int, int]:
+    """`9-17` -> (9, 17)."""
+    opens, _, closes = value.partition("-")
+    return int(opens), int(closes)
+
+
 @dataclass(frozen=True)
 class Settings:
     telegram_bot_token: str | None
@@ -41,6 +47,7 @@ class Settings:
     action_port: int | None
     log_level: str
     retention_days: int
+    counsellor_hours: tuple[int, int]  # opening and closing hour, Monday to Friday, Sarajevo time
 
     @property
     def tracker_db(self) -> Path:
@@ -67,4 +74,5 @@ class Settings:
             action_port=int(env["RAHNAMA_ACTION_PORT"]) if env.get("RAHNAMA_ACTION_PORT") else None,
             log_level=env.get("RAHNAMA_LOG_LEVEL") or "INFO",
             retention_days=int(env.get("RAHNAMA_RETENTION_DAYS") or 30),
+            counsellor_hours=_hours(env.get("COUNSELLOR_HOURS") or "9-17"),
         )

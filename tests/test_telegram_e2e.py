@@ -28,10 +28,13 @@ class RunningBot:
         self.var_dir = var_dir
         self.process: subprocess.Popen[bytes] | None = None
 
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "TELEGRAM_BOT_TOKEN": self.fake.token, "TELEGRAM_API_BASE_URL": self.fake.base_url,
+                "RAHNAMA_VAR_DIR": str(self.var_dir), "DATABASE_URL": f"sqlite:///{self.var_dir / 'rahnama.db'}",
+                "PYTHONPATH": str(REPO_ROOT)}
+
     def start(self) -> None:
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": self.fake.token, "TELEGRAM_API_BASE_URL": self.fake.base_url,
-               "RAHNAMA_VAR_DIR": str(self.var_dir), "DATABASE_URL": f"sqlite:///{self.var_dir / 'rahnama.db'}",
-               "PYTHONPATH": str(REPO_ROOT)}
+        env = self.env()
         log = (self.var_dir / "run.log").open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "rahnama_core", "run"], cwd=REPO_ROOT, env=env,
                                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
