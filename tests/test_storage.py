@@ -1,16 +1,51 @@
-"""Storage on a real database: migrations, the inbox, and the unanswered-questions log."""
+"""Storage on real databases, SQLite and PostgreSQL (a throwaway server started here): migrations, the inbox,
+the unanswered-questions log, cases and erasure."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import text
 
 from bot.inbox import Inbox
+from rahnama_core.services import free_port
 from storage.db import Database
 from storage.gaps import frequent_unanswered, record_unanswered
+from tests.postgres import TemporaryPostgres
 
 
-def test_migrations_create_a_working_schema(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[TemporaryPostgres]:
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="rahnama-pg-"))  # outside pytest's private folders: postgres must enter it
+    folder.chmod(0o755)
+    server = TemporaryPostgres(folder / "cluster", free_port()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    if request.param == "sqlite":
+        return Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    server: TemporaryPostgres = request.getfixturevalue("postgres")
+    name = f"t{os.getpid()}_{abs(hash(request.node.name)) % 10**8}"
+    admin = Database(server.url, run_migrations=False)
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.engine.dispose()
+    return Database(server.url.rsplit("/", 1)[0] + f"/{name}")
+
+
+def test_migrations_create_a_working_schema(database: Database) -> None:
     inbox = Inbox(database)
     assert inbox.next_offset() == 0
     assert inbox.receive(10, "tg-a", {"update_id": 10}) is True
@@ -20,8 +55,8 @@ def test_migrations_create_a_working_schema(tmp_path: Path) -> None:
     assert inbox.next_offset() == 11
 
 
-def test_an_update_waiting_for_rasa_is_retried_and_the_user_told_once(tmp_path: Path) -> None:
-    inbox = Inbox(Database(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+def test_an_update_waiting_for_rasa_is_retried_and_the_user_told_once(database: Database) -> None:
+    inbox = Inbox(database)
     inbox.receive(5, "tg-b", {"update_id": 5})
     assert [u for u, _ in inbox.due()] == [5]
     assert inbox.retry_later(5) is True
@@ -29,8 +64,7 @@ def test_an_update_waiting_for_rasa_is_retried_and_the_user_told_once(tmp_path: 
     assert inbox.retry_later(5) is False  # "one moment" is said only once
 
 
-def test_unanswered_questions_are_grouped_by_wording_without_user_reference(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def test_unanswered_questions_are_grouped_by_wording_without_user_reference(database: Database) -> None:
     for text in ["how to get bosnian citizenship", "How to get Bosnian citizenship?", "how get bosnian citizenship",
                  "price of bus to mostar"]:
         record_unanswered(database, "en", text)
@@ -41,3 +75,31 @@ def test_unanswered_questions_are_grouped_by_wording_without_user_reference(tmp_
     from storage.models import FallbackMessage
 
     assert {c.name for c in FallbackMessage.__table__.columns} == {"id", "language", "text", "created_at"}
+
+
+def test_cases_and_erasure(database: Database) -> None:
+    from bot.handover import Handover
+    from rahnama_core.content import ContentStore
+    from storage.erasure import forget_person
+    from storage.models import Case, CaseEvent, Counsellor, User
+
+    handover = Handover(database, ContentStore(), None)
+    with database.session() as session:
+        session.add(Counsellor(telegram_user_id=501, alias="Amina", languages="fa,ps", team="legal", supervisor=False,
+                               active=True))
+        session.add(User(pseudonym="tg-x", chat_id=77, language="ps"))
+        session.commit()
+    assert handover.counsellor(501).alias == "Amina" and handover.counsellor(502) is None
+    with database.session() as session:
+        session.add(Case(user_pseudonym="tg-x", user_chat_id=77, language="ps", topic="human.request", family="human",
+                         priority="urgent", team="protection", status="waiting"))
+        session.commit()
+    case = handover.open_case_of("tg-x")
+    assert case is not None and case.priority == "urgent"
+    handover._assign(case, handover.counsellor(501))
+    with database.session() as session:
+        assert session.get(Case, case.id).status == "assigned"
+        assert [e.action for e in session.query(CaseEvent).filter_by(case_id=case.id)] == ["taken"]
+    forget_person(database, "tg-x", None)
+    with database.session() as session:
+        assert session.get(User, "tg-x") is None
