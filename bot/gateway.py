@@ -136,16 +136,16 @@ class Gateway:
             if await self._feedback_step(bot, update, pseudonym, chat.id):
                 self.inbox.done(update.update_id)
                 return
+            case = self.handover.open_case_of(pseudonym) if self.handover else None
+            if case is not None and update.callback_query is None and update.effective_message is not None:
+                await self.handover.relay_from_user(bot, case, update.effective_message)  # a counsellor answers; never dropped
+                self.inbox.done(update.update_id)
+                return
             verdict = self.flood.check(pseudonym)
             if verdict != "ok":
                 if verdict == "warn":
                     language = self.language_of(pseudonym, user.language_code)
                     await self.send(bot, chat.id, [{"text": self.content.ui(language, "flood"), "buttons": []}], pseudonym)
-                self.inbox.done(update.update_id)
-                return
-            case = self.handover.open_case_of(pseudonym) if self.handover else None
-            if case is not None and update.callback_query is None and update.effective_message is not None:
-                await self.handover.relay_from_user(bot, case, update.effective_message)  # a counsellor answers
                 self.inbox.done(update.update_id)
                 return
             typing = asyncio.create_task(self._typing_after(bot, chat.id, TYPING_AFTER))

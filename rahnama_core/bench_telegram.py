@@ -4,6 +4,7 @@ Phase 1 (latency): N users, Q questions each, in six languages; each waits for t
 0.5-1.5 s before the next question. Prints p50/p95 from a user's message to the bot's first reply.
 Phase 2 (throughput): many more people, each writing every few seconds (under the per-person flood guard),
 for a while; prints the bot's messages per second.
+Phase 3 (handover): a person in a case and a counsellor; p50/p95 of the relay each way.
 Then the resident memory of every process of the stack. Telegram's own network is not part of this.
 """
 
@@ -55,11 +56,46 @@ def rss_of_tree(root_pid: int) -> int:
     return total
 
 
+GROUP = -1009999999999
+COUNSELLOR = 777
+
+
+def relay_latency(fake: FakeBotAPI, rounds: int = 15) -> tuple[list[float], list[float]]:
+    """A person in a case and a counsellor: seconds from each message to its copy on the other side.
+    Paced at one exchange every 3 s: Telegram lets a bot post 20 messages a minute in a group."""
+    person = 555_000
+    fake.user_sends(person, "I want to talk to a real person")
+    fake.wait_for(lambda m: "Case #" in (m.get("plain_text") or ""), chat_id=GROUP, timeout=30)
+    thread = fake.forum_topics(GROUP)[-1]["message_thread_id"]
+    to_group, to_person = [], []
+    for index in range(rounds):
+        before = len(fake.sent(chat_id=GROUP, method="copyMessage"))
+        started = time.time()
+        fake.user_sends(person, f"question {index}")
+        copied = fake.wait_for(before + 1, chat_id=GROUP, method="copyMessage", timeout=20)[before]
+        to_group.append(copied["time"] - started)
+        before = len(fake.sent(chat_id=person, method="sendMessage"))
+        started = time.time()
+        fake.user_sends(COUNSELLOR, f"answer {index}", chat_id=GROUP, chat_type="supergroup", message_thread_id=thread)
+        sent = fake.wait_for(before + 1, chat_id=person, method="sendMessage", timeout=20)[before]
+        to_person.append(sent["time"] - started)
+        time.sleep(3.0)
+    return to_group, to_person
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return 1000 * ordered[int(q * (len(ordered) - 1))]
+
+
 def main(users: int = 20, questions: int = 10, throughput_seconds: float = 15.0) -> int:
     with FakeBotAPI() as fake, tempfile.TemporaryDirectory() as var:
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
-               "RAHNAMA_VAR_DIR": var, "PYTHONPATH": str(REPO_ROOT)}
-        env.pop("DATABASE_URL", None)
+               "RAHNAMA_VAR_DIR": var, "DATABASE_URL": f"sqlite:///{var}/rahnama.db", "PYTHONPATH": str(REPO_ROOT),
+               "COUNSELLOR_CHAT_ID": str(GROUP), "COUNSELLOR_HOURS": "0-24"}
+        fake.register_group(GROUP, "Counsellors", is_forum=True)
+        subprocess.run([sys.executable, "-m", "rahnama_core", "counsellor", "add", str(COUNSELLOR), "--name", "Bench",
+                        "--languages", "en"], env=env, cwd=REPO_ROOT, check=True, capture_output=True)
         process = subprocess.Popen([sys.executable, "-m", "rahnama_core", "run"], cwd=REPO_ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         try:
@@ -110,6 +146,13 @@ def main(users: int = 20, questions: int = 10, throughput_seconds: float = 15.0)
             sent = len(fake.sent(method="sendMessage")) - sent_before
             print(f"throughput, {crowd} people each writing every 2.6 s for {elapsed:.0f} s: "
                   f"{sent / elapsed:.1f} bot messages per second (the gateway keeps to Telegram's 30 a second)")
+            seen = -1
+            while seen != len(fake.sent()):  # let the answers still queued behind Telegram's rate limit go out
+                seen = len(fake.sent())
+                time.sleep(2)
+            to_group, to_person = relay_latency(fake)
+            print(f"handover relay: person -> case topic p50 {_p(to_group, .5):.0f} ms, p95 {_p(to_group, .95):.0f} ms; "
+                  f"counsellor -> person p50 {_p(to_person, .5):.0f} ms, p95 {_p(to_person, .95):.0f} ms")
             print(f"resident memory of the whole stack: {rss_of_tree(process.pid) / 2**20:.0f} MiB")
             return 0
         finally:

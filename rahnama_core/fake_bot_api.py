@@ -772,6 +772,9 @@ def _parse_body(headers: Any, body: bytes, query: str) -> _Params:
 
 
 class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:  # a client that hung up: nothing to say
+        pass
+
     daemon_threads = True
     allow_reuse_address = True
 
