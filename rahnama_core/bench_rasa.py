@@ -67,6 +67,8 @@ def bench_safety(model_path: str) -> dict:
                     "flagged": parsed["intent"]["name"].startswith("emergency_"),
                     "predicted": parsed["intent"]["name"],
                     "lexicon": lexicon.match(str(text)) is not None,
+                    "confidence": parsed["intent"]["confidence"],
+                    "ranking": [(r["name"], round(r["confidence"], 3)) for r in (parsed.get("intent_ranking") or [])[:4]],
                 })
 
     asyncio.run(parse_all())

@@ -47,6 +47,7 @@ class Settings:
     action_port: int | None
     log_level: str
     retention_days: int
+    case_retention_days: int
     counsellor_hours: tuple[int, int]  # opening and closing hour, Monday to Friday, Sarajevo time
 
     @property
@@ -74,5 +75,6 @@ class Settings:
             action_port=int(env["RAHNAMA_ACTION_PORT"]) if env.get("RAHNAMA_ACTION_PORT") else None,
             log_level=env.get("RAHNAMA_LOG_LEVEL") or "INFO",
             retention_days=int(env.get("RAHNAMA_RETENTION_DAYS") or 30),
+            case_retention_days=int(env.get("RAHNAMA_CASE_RETENTION_DAYS") or 90),
             counsellor_hours=_hours(env.get("COUNSELLOR_HOURS") or "9-17"),
         )

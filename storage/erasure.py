@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, delete, event, inspect, select, text
 
 from storage.db import Database
-from storage.models import InboxUpdate, SentMessage, User, utcnow
+from storage.models import Case, CaseEvent, CaseMessage, InboxUpdate, SentMessage, User, utcnow
 
 DELETABLE_FOR = dt.timedelta(hours=48)  # how long Telegram lets a bot delete its messages
 
@@ -32,9 +32,14 @@ def recent_bot_messages(database: Database, pseudonym: str) -> list[tuple[int, i
 
 
 def forget_person(database: Database, pseudonym: str, tracker_db: Path | None) -> None:
-    """Delete everything about one person: their conversation in Rasa's tracker store, preferences,
-    pending updates and the record of the bot's messages."""
+    """Delete everything about one person: their conversation in Rasa's tracker store, their cases with
+    their messages and events, preferences, pending updates and the record of the bot's messages."""
     with database.session() as session:
+        case_ids = list(session.scalars(select(Case.id).where(Case.user_pseudonym == pseudonym)))
+        if case_ids:
+            session.execute(delete(CaseMessage).where(CaseMessage.case_id.in_(case_ids)))
+            session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(case_ids)))
+            session.execute(delete(Case).where(Case.id.in_(case_ids)))
         session.execute(delete(SentMessage).where(SentMessage.pseudonym == pseudonym))
         session.execute(delete(InboxUpdate).where(InboxUpdate.chat_key == pseudonym))
         session.execute(delete(User).where(User.pseudonym == pseudonym))
@@ -53,13 +58,24 @@ def forget_person(database: Database, pseudonym: str, tracker_db: Path | None) -
         engine.dispose()
 
 
-def purge_old(database: Database, tracker_db: Path | None, inactive_days: int) -> int:
-    """Delete conversations inactive for `inactive_days`, and message ids too old to delete on phones."""
+def purge_old(database: Database, tracker_db: Path | None, inactive_days: int, case_days: int = 90) -> int:
+    """Delete conversations inactive for `inactive_days`, transcripts of cases closed more than `case_days`
+    ago (the case itself stays, without its messages, for the statistics), and message ids too old to delete
+    on phones."""
     cutoff = utcnow() - dt.timedelta(days=inactive_days)
     with database.session() as session:
+        old_cases = select(Case.id).where(Case.status == "closed", Case.closed_at < utcnow() - dt.timedelta(days=case_days))
+        session.execute(delete(CaseMessage).where(CaseMessage.case_id.in_(old_cases)))
         stale = list(session.scalars(select(User.pseudonym).where(User.last_seen_at < cutoff)))
         session.execute(delete(SentMessage).where(SentMessage.sent_at < utcnow() - DELETABLE_FOR))
         session.commit()
-    for pseudonym in stale:
+    forgotten = [p for p in stale if not _has_open_case(database, p)]  # a waiting case keeps its person
+    for pseudonym in forgotten:
         forget_person(database, pseudonym, tracker_db)
-    return len(stale)
+    return len(forgotten)
+
+
+def _has_open_case(database: Database, pseudonym: str) -> bool:
+    with database.session() as session:
+        return session.scalar(
+            select(Case.id).where(Case.user_pseudonym == pseudonym, Case.status != "closed").limit(1)) is not None

@@ -103,3 +103,29 @@ def test_cases_and_erasure(database: Database) -> None:
     forget_person(database, "tg-x", None)
     with database.session() as session:
         assert session.get(User, "tg-x") is None
+        assert session.get(Case, case.id) is None and session.query(CaseEvent).filter_by(case_id=case.id).count() == 0
+
+
+def test_retention_keeps_open_cases_and_drops_old_transcripts(database: Database) -> None:
+    import datetime as dt
+
+    from storage.erasure import purge_old
+    from storage.models import Case, CaseMessage, User, utcnow
+
+    long_ago = utcnow() - dt.timedelta(days=400)
+    with database.session() as session:
+        session.add_all([User(pseudonym="tg-old", chat_id=1, last_seen_at=long_ago),
+                         User(pseudonym="tg-waiting", chat_id=2, last_seen_at=long_ago),
+                         User(pseudonym="tg-new", chat_id=3)])
+        session.add(Case(user_pseudonym="tg-waiting", user_chat_id=2, language="fa", priority="normal", team="legal",
+                         status="waiting"))
+        closed = Case(user_pseudonym="tg-new", user_chat_id=3, language="fa", priority="normal", team="legal",
+                      status="closed", closed_at=long_ago)
+        session.add(closed)
+        session.commit()
+        session.add(CaseMessage(case_id=closed.id, direction="user", kind="text", text="old words"))
+        session.commit()
+    assert purge_old(database, None, inactive_days=30, case_days=90) == 1
+    with database.session() as session:
+        assert {u.pseudonym for u in session.query(User)} == {"tg-waiting", "tg-new"}
+        assert session.query(CaseMessage).count() == 0 and session.query(Case).count() == 2
