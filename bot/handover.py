@@ -47,15 +47,24 @@ class Handover:
                 select(Counsellor).where(Counsellor.telegram_user_id == telegram_user_id, Counsellor.active)
             ).first()
 
-    def _case_for(self, message: Message) -> Case | None:
+    def _case_for(self, message: Message, counsellor: Counsellor | None) -> Case | None:
+        """The case a group message belongs to: its forum topic, the card it replies to, or, in a group
+        without topics, the only open case (of this counsellor, or at all)."""
         with self.database.session() as session:
             if message.is_topic_message and message.message_thread_id:
                 return session.scalars(select(Case).where(Case.thread_id == message.message_thread_id)).first()
             if message.reply_to_message is not None:
-                return session.scalars(
+                replied = session.scalars(
                     select(Case).where(Case.card_message_id == message.reply_to_message.message_id)
                 ).first()
-        return None
+                if replied is not None:
+                    return replied
+            open_cases = list(session.scalars(select(Case).where(Case.status != "closed", Case.thread_id.is_(None))))
+            if counsellor is not None:
+                mine = [case for case in open_cases if case.assignee_id == counsellor.id]
+                if len(mine) == 1:
+                    return mine[0]
+            return open_cases[0] if len(open_cases) == 1 else None
 
     def _event(self, case_id: int | None, actor: str, action: str) -> None:
         with self.database.session() as session:
@@ -143,8 +152,8 @@ class Handover:
         sender = update.effective_user
         if message is None or sender is None or sender.is_bot:
             return
-        case = self._case_for(message)
         counsellor = self.counsellor(sender.id)
+        case = self._case_for(message, counsellor)
         if counsellor is None:
             self._event(case.id if case else None, "stranger", "ignored")
             return

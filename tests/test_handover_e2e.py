@@ -74,9 +74,12 @@ def test_a_case_from_request_to_close(world: CaseBot) -> None:
     [relayed] = fake.wait_for(answered_before + 1, chat_id=USER, method="sendMessage", timeout=20)[answered_before:]
     assert relayed["plain_text"] == CONTENT.ui("en", "handover_reply_prefix", alias="Amina") + "\nSalam, I am here to help you."
     fake.user_sends(BORIS, "I will take this one", chat_id=GROUP, chat_type="supergroup", message_thread_id=thread)
+    fake.wait_for(lambda m: "handled by another counsellor" in (m.get("plain_text") or ""), chat_id=GROUP, timeout=20)
+    fake.user_sends(AMINA, "/note person seems very worried, check the appeal date", chat_id=GROUP,
+                    chat_type="supergroup", message_thread_id=thread)
     time.sleep(2)
     texts = [m["plain_text"] for m in fake.sent(chat_id=USER, method="sendMessage")]
-    assert not any("who is this person" in t or "take this one" in t for t in texts)
+    assert not any("who is this person" in t or "take this one" in t or "worried" in t for t in texts)
 
     world.restart()  # in the middle of the case
     fake.user_sends(USER, "thank you, what should I do now?")
@@ -103,3 +106,31 @@ def test_a_case_from_request_to_close(world: CaseBot) -> None:
     status = subprocess.run([sys.executable, "-m", "rahnama_core", "stats"], env=world.env(), cwd=REPO_ROOT,
                             capture_output=True, text=True, check=True).stdout
     assert "legal" in status or "en" in status
+
+
+def test_a_counsellor_takes_a_case_with_the_card_button(world: CaseBot) -> None:
+    fake = world.fake
+    fake.user_sends(USER + 1, "بدي احكي مع شخص حقيقي", language_code="ar")
+    card = fake.wait_for(lambda m: m["method"] == "sendMessage" and "(ar)" in (m.get("plain_text") or ""),
+                         chat_id=GROUP, timeout=30)[-1]
+    assert "Boris" in card["plain_text"]  # speaks Arabic: mentioned
+    case_id = card["plain_text"].split("#", 1)[1].split()[0]
+    fake.user_presses(BORIS, card, f'/case_take{{"case":"{case_id}"}}')
+    fake.wait_for(lambda m: f"Case #{case_id} taken by Boris" in (m.get("plain_text") or ""), chat_id=GROUP, timeout=20)
+    cases = subprocess.run([sys.executable, "-m", "rahnama_core", "cases"], env=world.env(), cwd=REPO_ROOT,
+                           capture_output=True, text=True, check=True).stdout
+    assert any(line.split()[0] == case_id and "assigned" in line for line in cases.splitlines()[1:])
+
+
+def test_outside_working_hours_the_person_hears_when_counsellors_are_back(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from bot.handover import SARAJEVO, Handover
+    from storage.db import Database
+
+    handover = Handover(Database(f"sqlite:///{tmp_path / 'db.sqlite'}"), CONTENT, None)
+    saturday_night = dt.datetime(2026, 11, 28, 22, 0, tzinfo=SARAJEVO)
+    note = handover.working_hours_note("en", (9, 17), saturday_night)
+    assert note == CONTENT.ui("en", "handover_offhours", when="Monday 09:00")
+    assert handover.working_hours_note("en", (9, 17), dt.datetime(2026, 11, 25, 11, 0, tzinfo=SARAJEVO)) == \
+        CONTENT.ui("en", "handover_waiting")
