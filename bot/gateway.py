@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, Update
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import Forbidden
 
 from bot.handover import TRANSCRIPT_LINES, Handover
 from bot.inbox import Inbox

@@ -45,7 +45,8 @@ async def with_retries(call: Any, *args: Any, attempts: int = 4, **kwargs: Any) 
         except RetryAfter as error:
             if attempt == attempts - 1:
                 raise
-            await asyncio.sleep(float(getattr(error.retry_after, "total_seconds", lambda: error.retry_after)()))
+            delay = error.retry_after
+            await asyncio.sleep(delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay))
         except (TimedOut, NetworkError) as error:
             if isinstance(error, (BadRequest, Forbidden)) or attempt == attempts - 1:
                 raise

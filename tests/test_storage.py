@@ -65,9 +65,9 @@ def test_an_update_waiting_for_rasa_is_retried_and_the_user_told_once(database: 
 
 
 def test_unanswered_questions_are_grouped_by_wording_without_user_reference(database: Database) -> None:
-    for text in ["how to get bosnian citizenship", "How to get Bosnian citizenship?", "how get bosnian citizenship",
-                 "price of bus to mostar"]:
-        record_unanswered(database, "en", text)
+    for question in ["how to get bosnian citizenship", "How to get Bosnian citizenship?", "how get bosnian citizenship",
+                     "price of bus to mostar"]:
+        record_unanswered(database, "en", question)
     record_unanswered(database, "fr", "prix du bus pour mostar")
     groups = frequent_unanswered(database)
     assert [len(g.texts) for g in groups["en"]] == [3, 1]
