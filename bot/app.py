@@ -202,6 +202,8 @@ async def poll(application: Application, stop: asyncio.Event) -> None:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
             continue
+        if not updates:
+            await asyncio.sleep(0.05)  # a Bot API that does not hold long polls must not be hammered
         for update in updates:
             user = update.effective_user
             gateway.inbox.receive(update.update_id, gateway.pseudonyms.of(user.id) if user else "none", update.to_dict())
