@@ -67,6 +67,14 @@ class FloodGuard:
         return "drop"
 
 
+def _username(bot: Bot) -> str | None:
+    """The bot's @username once it is known (after getMe), so commands for other bots are recognised."""
+    try:
+        return bot.username
+    except RuntimeError:
+        return None
+
+
 class Gateway:
     def __init__(self, rasa: RasaClient, database: Database, pseudonyms: Pseudonyms,
                  content: ContentStore | None = None, bot_username: str | None = None,
@@ -106,7 +114,7 @@ class Gateway:
             session.commit()
 
     # --- answering ----------------------------------------------------------------------------------
-    def prepare(self, update: Update) -> Prepared | None:
+    def prepare(self, update: Update, bot_username: str | None = None) -> Prepared | None:
         if update.callback_query is not None:
             data = update.callback_query.data or ""
             return Prepared(data) if is_our_payload(data) else None
@@ -116,13 +124,14 @@ class Gateway:
         kind = media_kind(message)
         if kind:
             return prepare_media(kind)
-        return prepare_text(message.text if message.text is not None else message.caption, self.bot_username)
+        return prepare_text(message.text if message.text is not None else message.caption,
+                            bot_username or self.bot_username)
 
     async def answer(self, bot: Bot, update: Update) -> None:
         """Ask Rasa about one update from a private chat and send the answer."""
         user = update.effective_user
         chat = update.effective_chat
-        prepared = self.prepare(update)
+        prepared = self.prepare(update, _username(bot))
         if user is None or chat is None or prepared is None:
             self.inbox.done(update.update_id)
             return

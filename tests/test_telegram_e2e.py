@@ -192,6 +192,8 @@ def test_markup_and_control_characters_are_not_echoed(bot: RunningBot) -> None:
 def test_another_bots_command_gets_a_polite_reply(bot: RunningBot) -> None:
     [reply] = ask(bot, 3102, "/weather@some_other_bot", language_code="ar")
     assert reply["plain_text"] == CONTENT.ui("ar", "other_bot_command")
+    [reply] = ask(bot, 3102, "/start@some_other_bot", language_code="ar")
+    assert reply["plain_text"] == CONTENT.ui("ar", "other_bot_command")
 
 
 def test_group_chats_get_a_pointer_to_the_private_chat_only_when_addressed(bot: RunningBot) -> None:
