@@ -179,6 +179,7 @@ async def purge_daily(application: Application, settings: Settings, stop: asynci
     while not stop.is_set():
         removed = purge_old(gateway.database, settings.tracker_db, settings.retention_days,
                             settings.case_retention_days)
+        gateway.inbox.prune()
         log.info("retention: %d inactive conversations deleted", removed)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=RETENTION_CHECK_SECONDS)

@@ -71,11 +71,6 @@ class Inbox:
             newest = session.scalar(select(InboxUpdate.update_id).order_by(InboxUpdate.update_id.desc()).limit(1))
             return (newest or 0) + 1 if newest else 0
 
-    def forget_chat(self, chat_key: str) -> None:
-        with self.database.session() as session:
-            session.execute(delete(InboxUpdate).where(InboxUpdate.chat_key == chat_key))
-            session.commit()
-
     def prune(self, older_than: dt.timedelta = dt.timedelta(days=2)) -> None:
         """Answered updates are kept (as ids only) for a while to recognise redeliveries, then dropped."""
         with self.database.session() as session:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -37,8 +37,9 @@ class Catalogue:
         return self.topics + self.behaviours
 
     def key_for_intent(self, intent: str) -> str | None:
-        return self._intent_to_key().get(intent)
+        return self._intent_to_key.get(intent)
 
+    @cached_property
     def _intent_to_key(self) -> dict[str, str]:
         return {intent_for(key): key for key in self.keys}
 

@@ -147,10 +147,5 @@ class RasaClient:
                 said.append("🤖 " + plain_text(text).translate({0x2068: None, 0x2069: None}).split("\n")[0])
         return said[-lines:]
 
-    async def parse(self, text: str) -> dict[str, Any]:
-        response = await self._http.post(f"{self.base_url}/model/parse", json={"text": text})
-        response.raise_for_status()
-        return dict(response.json())
-
     async def close(self) -> None:
         await self._http.aclose()

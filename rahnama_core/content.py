@@ -149,15 +149,6 @@ class ContentStore:
                 return text.format(**values) if values else text
         raise KeyError(f"interface text {name!r} is missing in content/{self.fallback_language}/ui.yml")
 
-    def languages(self) -> list[str]:
-        self._refresh()
-        return sorted({lang for lang, _ in self._answers})
-
-    def reload(self) -> None:
-        """Read every changed file now."""
-        self._checked_at = 0.0
-        self._refresh()
-
     def _refresh(self) -> None:
         now = time.monotonic()
         if now - self._checked_at < self.check_interval:
