@@ -99,7 +99,7 @@ class ActionFallback(Action):
 
 MEDIA_KINDS = frozenset(
     {"sticker", "voice", "audio", "photo", "video", "video_note", "animation", "document", "location", "contact",
-     "poll", "dice", "media"}
+     "poll", "dice", "media", "emoji"}
 )
 
 

@@ -54,6 +54,8 @@ def prepare_text(text: str | None, bot_username: str | None = None) -> Prepared:
     cleaned = clean_input(text or "", limit=20_000)
     if not cleaned:
         return Prepared(payload("bad_input", kind="empty"))
+    if not any(char.isalnum() for char in cleaned):  # emoji, stickers typed as text, punctuation only
+        return Prepared(payload("bad_input", kind="emoji"))
     if cleaned.startswith("/"):
         match = _COMMAND.match(cleaned)
         if match:

@@ -27,6 +27,11 @@ def test_empty_and_invisible_messages_become_bad_input() -> None:
         assert prepare_text(text).message == '/bad_input{"kind":"empty"}'
 
 
+def test_emoji_only_messages_get_the_text_only_reply() -> None:
+    assert prepare_text("😀😀 !!").message == '/bad_input{"kind":"emoji"}'
+    assert prepare_text("12").message == "12"
+
+
 def test_typed_payloads_are_never_passed_to_rasa() -> None:
     assert not prepare_text('/emergency_medical{"x":"y"}').message.startswith("/")
     assert prepare_text("/emergency_medical").message == '/bad_input{"kind":"other_bot_command"}'
