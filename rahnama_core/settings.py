@@ -25,6 +25,15 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def bot_api_base(url: str) -> str:
+    """The Bot API base the token is appended to: `http://host:8081` and `http://host:8081/bot` both
+    become `http://host:8081/bot` (a `{token}` template is kept as it is)."""
+    url = url.strip().rstrip("/")
+    if "{token}" in url or url.endswith("/bot"):
+        return url
+    return url + "/bot"
+
+
 def _hours(value: str) -> tuple[int, int]:
     """`9-17` -> (9, 17)."""
     opens, _, closes = value.partition("-")
@@ -62,7 +71,7 @@ class Settings:
         chat = env.get("COUNSELLOR_CHAT_ID")
         return cls(
             telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN") or None,
-            telegram_api_base_url=(env.get("TELEGRAM_API_BASE_URL") or TELEGRAM_API).rstrip("/"),
+            telegram_api_base_url=bot_api_base(env.get("TELEGRAM_API_BASE_URL") or TELEGRAM_API),
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
             webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or "127.0.0.1:8080",

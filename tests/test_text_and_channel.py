@@ -27,6 +27,14 @@ def test_empty_and_invisible_messages_become_bad_input() -> None:
         assert prepare_text(text).message == '/bad_input{"kind":"empty"}'
 
 
+def test_the_bot_api_base_url_works_with_and_without_the_bot_path() -> None:
+    from rahnama_core.settings import bot_api_base
+
+    assert bot_api_base("http://127.0.0.1:8081") == "http://127.0.0.1:8081/bot"
+    assert bot_api_base("http://127.0.0.1:8081/bot/") == "http://127.0.0.1:8081/bot"
+    assert bot_api_base("https://api.telegram.org/bot") == "https://api.telegram.org/bot"
+
+
 def test_emoji_only_messages_get_the_text_only_reply() -> None:
     assert prepare_text("😀😀 !!").message == '/bad_input{"kind":"emoji"}'
     assert prepare_text("12").message == "12"
