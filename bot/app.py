@@ -53,7 +53,14 @@ async def inbox_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def on_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a message of any kind in a private chat: text, commands, media, edits."""
-    await gateway_of(context).answer(context.bot, update)
+    gateway = gateway_of(context)
+    try:
+        await gateway.answer(context.bot, update)
+    except RasaUnavailable:
+        raise
+    except Exception:
+        gateway.inbox.failed(update.update_id)
+        raise
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -63,7 +70,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
     gateway = gateway_of(context)
     if query.message is not None and query.message.chat.type == "private":
-        await gateway.answer(context.bot, update)
+        await on_private(update, context)
         return
     match = CASE_BUTTON.match(query.data or "")
     if gateway.handover is not None and match and query.message is not None and query.message.chat.id == gateway.handover.group_id:
@@ -74,9 +81,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_counsellors(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A message in the counsellors' group: a reply, a command or a note on a case (registered counsellors only)."""
     gateway = gateway_of(context)
-    if gateway.handover is not None:
-        await gateway.handover.on_group_message(context.bot, update)
-    gateway.inbox.done(update.update_id)
+    try:
+        if gateway.handover is not None:
+            await gateway.handover.on_group_message(context.bot, update)
+    finally:
+        gateway.inbox.done(update.update_id)
 
 
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -233,6 +242,8 @@ async def serve_polling(application: Application, stop: asyncio.Event, settings:
 
 def run_bot(settings: Settings, rasa_url: str) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
+    if not settings.counsellor_chat_id:
+        log.warning("COUNSELLOR_CHAT_ID is not set: requests for a counsellor and emergencies reach no person")
     application = build_application(settings, rasa_url)
     if settings.telegram_webhook_url:
         return run_webhook(application, settings)

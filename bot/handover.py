@@ -134,13 +134,16 @@ class Handover:
             return list(session.scalars(select(Counsellor).where(Counsellor.active)))
 
     async def relay_from_user(self, bot: Bot, case: Case, message: Message) -> None:
-        """Copy the person's message, of any kind, into the case's topic."""
+        """Copy the person's message, of any kind, into the case's topic (as text where copying fails)."""
         if self.group_id is not None:
-            await with_retries(
-                bot.copy_message, self.group_id, message.chat_id, message.message_id,
-                message_thread_id=case.thread_id,
-                reply_to_message_id=None if case.thread_id else case.card_message_id,
-            )
+            where = {"message_thread_id": case.thread_id,
+                     "reply_to_message_id": None if case.thread_id else case.card_message_id}
+            try:
+                await with_retries(bot.copy_message, self.group_id, message.chat_id, message.message_id, **where)
+            except TelegramError:
+                kind = media_kind(message)
+                text = html.escape(message.text or message.caption or f"[{kind}]")
+                await with_retries(bot.send_message, self.group_id, f"#{case.id} 👤 {text}", **where)
         with self.database.session() as session:
             session.add(CaseMessage(case_id=case.id, direction="user", kind=media_kind(message) or "text",
                                     text=message.text))

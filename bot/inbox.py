@@ -55,6 +55,19 @@ class Inbox:
             session.commit()
             return first_notice
 
+    def failed(self, update_id: int, give_up_after: int = len(RETRY_DELAYS)) -> None:
+        """An update whose handling failed unexpectedly: retried with back-off, then given up (never in a loop)."""
+        with self.database.session() as session:
+            row = session.get(InboxUpdate, update_id)
+            if row is None or row.status == "done":
+                return
+            row.attempts += 1
+            if row.attempts >= give_up_after:
+                row.status, row.payload = "done", None
+            else:
+                row.next_attempt_at = utcnow() + dt.timedelta(seconds=RETRY_DELAYS[row.attempts - 1])
+            session.commit()
+
     def due(self, limit: int = 50) -> list[tuple[int, dict]]:
         """Pending updates whose next attempt is due, oldest first."""
         with self.database.session() as session:

@@ -55,6 +55,14 @@ def test_migrations_create_a_working_schema(database: Database) -> None:
     assert inbox.next_offset() == 11
 
 
+def test_an_update_that_keeps_failing_is_given_up_not_retried_forever(database: Database) -> None:
+    inbox = Inbox(database)
+    inbox.receive(9, "tg-c", {"update_id": 9})
+    for _ in range(5):
+        inbox.failed(9)
+    assert inbox.due() == [] and inbox.receive(9, "tg-c", {"update_id": 9}) is False
+
+
 def test_an_update_waiting_for_rasa_is_retried_and_the_user_told_once(database: Database) -> None:
     inbox = Inbox(database)
     inbox.receive(5, "tg-b", {"update_id": 5})
