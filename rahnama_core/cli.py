@@ -1,4 +1,4 @@
-"""The `./rahnama` command: run, test, ask, train, content, bench."""
+"""The `./rahnama` command: Rahnama, a legal-information assistant on Telegram (see README.md)."""
 
 from __future__ import annotations
 
