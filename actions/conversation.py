@@ -65,6 +65,7 @@ class ActionSwitchLanguage(Action):
             chosen = language_named_in(tracker.latest_message.get("text") or "")
         if chosen in LANGUAGES:
             turn.language = chosen
+            turn.confirm_language = False  # chosen on purpose: nothing to confirm
             turn.say_text(turn.ui("language_set"), family_buttons(turn) + [counsellor_button(turn)])
         else:
             turn.say_answer("language.switch", footer=False, buttons=language_buttons())

@@ -18,7 +18,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rahnama_core.channel import payload
 from rahnama_core.catalogue import Catalogue, intent_for, load_catalogue
 from rahnama_core.content import Answer, ContentStore
-from rahnama_core.language import ARABIC_SCRIPT_LANGUAGES, LANGUAGES, NATIVE_NAMES, Detection, conversation_language
+from rahnama_core.language import (
+    ARABIC_SCRIPT_LANGUAGES,
+    LANGUAGES,
+    NATIVE_NAMES,
+    Detection,
+    conversation_language,
+    from_telegram_code,
+)
 from rahnama_core.render import TELEGRAM_LIMIT, render
 from rahnama_core.settings import Settings
 from storage.db import Database
@@ -88,8 +95,7 @@ def _language_needs_confirmation(tracker: Tracker, language: str) -> bool:
 
 
 def _telegram_language(tracker: Tracker) -> str | None:
-    code = str(metadata(tracker).get("telegram_language_code") or "")[:2].lower()
-    return code if code in LANGUAGES else None
+    return from_telegram_code(metadata(tracker).get("telegram_language_code"))
 
 
 @dataclass
@@ -162,7 +168,7 @@ class Turn:
         }
 
     def send(self, dispatcher: CollectingDispatcher) -> list[EventType]:
-        if self.confirm_language and self.language == resolve_language(self.tracker):
+        if self.confirm_language:
             self.say_text(self.ui("language_confirm"), language_buttons())
         for message in self.messages:
             dispatcher.utter_message(text=message["text"], buttons=message["buttons"])

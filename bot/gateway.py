@@ -24,7 +24,7 @@ from bot.telegram_io import keyboard, media_kind, with_retries
 from bot.privacy import Pseudonyms
 from rahnama_core.channel import Prepared, RasaClient, RasaReply, is_our_payload, prepare_media, prepare_text
 from rahnama_core.content import ContentStore
-from rahnama_core.language import LANGUAGES
+from rahnama_core.language import LANGUAGES, from_telegram_code
 from storage.db import Database
 from storage.erasure import forget_person, recent_bot_messages
 from storage.models import SentMessage, User, utcnow
@@ -77,7 +77,7 @@ def _username(bot: Bot) -> str | None:
 
 class Gateway:
     def __init__(self, rasa: RasaClient, database: Database, pseudonyms: Pseudonyms,
-                 content: ContentStore | None = None, bot_username: str | None = None,
+                 content: ContentStore | None = None,
                  tracker_db: Path | None = None, handover: Handover | None = None,
                  counsellor_hours: tuple[int, int] = (9, 17)) -> None:
         self.rasa = rasa
@@ -85,7 +85,6 @@ class Gateway:
         self.inbox = Inbox(database)
         self.pseudonyms = pseudonyms
         self.content = content or ContentStore()
-        self.bot_username = bot_username
         self.flood = FloodGuard()
         self.tracker_db = tracker_db
         self.handover = handover
@@ -98,8 +97,7 @@ class Gateway:
             user = session.get(User, pseudonym)
             if user and user.language in LANGUAGES:
                 return user.language
-        code = (telegram_code or "")[:2].lower()
-        return code if code in LANGUAGES else "en"
+        return from_telegram_code(telegram_code) or "en"
 
     def remember(self, pseudonym: str, chat_id: int, language: str | None) -> None:
         with self.database.session() as session:
@@ -124,8 +122,7 @@ class Gateway:
         kind = media_kind(message)
         if kind:
             return prepare_media(kind)
-        return prepare_text(message.text if message.text is not None else message.caption,
-                            bot_username or self.bot_username)
+        return prepare_text(message.text if message.text is not None else message.caption, bot_username)
 
     async def answer(self, bot: Bot, update: Update) -> None:
         """Ask Rasa about one update from a private chat and send the answer."""

@@ -16,16 +16,9 @@ from typing import Any, TextIO
 import httpx
 
 from rahnama_core.channel import RasaClient, RasaReply, prepare_text
-from rahnama_core.render import plain_text
+from rahnama_core.render import visible
 
 CONCURRENCY = 4
-ISOLATES = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069"), None)
-
-
-def visible(html: str) -> str:
-    """A reply as plain text: tags removed, entities decoded, invisible isolates dropped."""
-    return plain_text(html).translate(ISOLATES)
-
 
 def result_line(item_id: Any, reply: RasaReply) -> dict[str, Any]:
     meta = reply.meta
@@ -45,13 +38,19 @@ def result_line(item_id: Any, reply: RasaReply) -> dict[str, Any]:
     }
 
 
-async def answer_one(client: RasaClient, raw: str, sender: str | None, limit: asyncio.Semaphore) -> dict[str, Any]:
+def read_line(raw: str) -> dict[str, Any] | str:
+    """An input line as a JSON object, or why it is not one."""
     try:
         item = json.loads(raw)
-        if not isinstance(item, dict):
-            raise ValueError("a line must be a JSON object")
     except ValueError as error:
-        return {"id": None, "error": f"invalid input line: {error}", "replies": []}
+        return f"invalid input line: {error}"
+    return item if isinstance(item, dict) else "invalid input line: a line must be a JSON object"
+
+
+async def answer_one(client: RasaClient, item: dict[str, Any] | str, sender: str | None,
+                     limit: asyncio.Semaphore) -> dict[str, Any]:
+    if isinstance(item, str):
+        return {"id": None, "error": item, "replies": []}
     item_id = item.get("id")
     text = item.get("text")
     if text is not None and not isinstance(text, str):
@@ -78,10 +77,11 @@ async def run_ask(rasa_url: str, source: TextIO = sys.stdin, sink: TextIO = sys.
     pending: asyncio.Queue[asyncio.Task[dict[str, Any]] | None] = asyncio.Queue()
     last_of_conversation: dict[str, asyncio.Task[dict[str, Any]]] = {}
 
-    async def chained(previous: asyncio.Task[dict[str, Any]] | None, raw: str, sender: str | None) -> dict[str, Any]:
+    async def chained(previous: asyncio.Task[dict[str, Any]] | None, item: dict[str, Any] | str,
+                      sender: str | None) -> dict[str, Any]:
         if previous is not None:
             await asyncio.wait([previous])
-        return await answer_one(client, raw, sender, limit)
+        return await answer_one(client, item, sender, limit)
 
     async def reader() -> None:
         while True:
@@ -90,14 +90,10 @@ async def run_ask(rasa_url: str, source: TextIO = sys.stdin, sink: TextIO = sys.
                 break
             if not raw.strip():
                 continue
-            sender: str | None = None
-            try:
-                conversation = json.loads(raw).get("conversation")
-                if conversation is not None:
-                    sender = f"ask-{conversation}"
-            except (ValueError, AttributeError):
-                pass
-            task = asyncio.create_task(chained(last_of_conversation.get(sender) if sender else None, raw, sender))
+            item = read_line(raw)
+            conversation = item.get("conversation") if isinstance(item, dict) else None
+            sender = f"ask-{conversation}" if conversation is not None else None
+            task = asyncio.create_task(chained(last_of_conversation.get(sender) if sender else None, item, sender))
             if sender:
                 last_of_conversation[sender] = task
             await pending.put(task)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 from collections import Counter, defaultdict
@@ -14,13 +13,13 @@ from rahnama_core import REPO_ROOT
 from rahnama_core.catalogue import family_of, load_catalogue
 from rahnama_core.language import LANGUAGES
 from rahnama_core.model import ensure_models, train_rasa
+from rahnama_core.services import rasa_environment
 
 RASA_PYTHON = REPO_ROOT / ".venv" / "rasa" / "bin" / "python"
 
 
 def _run_in_rasa_env(*args: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore",
-           "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    env = rasa_environment()
     output = subprocess.run(
         [str(RASA_PYTHON), "-m", "rahnama_core.bench_rasa", *args],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True,

@@ -136,7 +136,7 @@ class RasaClient:
 
     async def transcript(self, sender: str, lines: int) -> list[str]:
         """The last messages of a conversation (the person's and the bot's), for a counsellor's case card."""
-        from rahnama_core.render import plain_text
+        from rahnama_core.render import visible
 
         response = await self._http.get(f"{self.base_url}/conversations/{sender}/tracker")
         response.raise_for_status()
@@ -146,7 +146,7 @@ class RasaClient:
             if event.get("event") == "user" and text and not text.startswith("/"):
                 said.append("👤 " + text)
             elif event.get("event") == "bot" and text:
-                said.append("🤖 " + plain_text(text).translate({0x2068: None, 0x2069: None}).split("\n")[0])
+                said.append("🤖 " + visible(text).split("\n")[0])
         return said[-lines:]
 
     async def close(self) -> None:

@@ -11,7 +11,7 @@ import shutil
 import textwrap
 import uuid
 
-from rahnama_core.ask import visible
+from rahnama_core.render import visible
 from rahnama_core.channel import Prepared, RasaClient, is_our_payload, prepare_text
 from rahnama_core.language import script_of
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import yaml
-
 from rahnama_core import REPO_ROOT
 from rahnama_core.language import LANGUAGES, script_of
+from rahnama_core.nlu_data import intent_examples
 
 DEV_DIR = REPO_ROOT / "nlu" / "dev"
 
@@ -23,14 +22,6 @@ class DevExample:
 def load_dev_examples() -> list[DevExample]:
     examples: list[DevExample] = []
     for language in LANGUAGES:
-        path = DEV_DIR / f"{language}.yml"
-        if not path.is_file():
-            continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in data.get("nlu") or []:
-            for line in str(block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    text = line[2:].strip()
-                    examples.append(DevExample(text, block["intent"], language, script_of(text)))
+        for text, intent in intent_examples(DEV_DIR / f"{language}.yml"):
+            examples.append(DevExample(text, intent, language, script_of(text)))
     return examples

@@ -68,6 +68,12 @@ class Detection:
         }
 
 
+def from_telegram_code(code: object) -> str | None:
+    """One of our languages from Telegram's `language_code` (`fa-AF` -> `fa`), or None."""
+    short = str(code or "")[:2].lower()
+    return short if short in LANGUAGES else None
+
+
 def clean_for_detection(text: str) -> str:
     """One line of lower-case text without control, format or zero-width characters."""
     text = unicodedata.normalize("NFC", text)

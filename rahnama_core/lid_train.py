@@ -20,38 +20,13 @@ from rahnama_core.content import split_front_matter
 from rahnama_core.language import ARABIC_SCRIPT_LANGUAGES, LANGUAGES, OWN_MODEL, clean_for_detection, script_of
 from rahnama_core.transliterate import romanize
 from rahnama_core.model import fingerprint
+from rahnama_core.nlu_data import intent_examples
 from rahnama_core.services import log
 
 LID_INPUTS = ("nlu/data", "nlu/lid", "content", "rahnama_core/lid_train.py", "rahnama_core/language.py",
               "rahnama_core/transliterate.py")
 FINGERPRINT_FILE = OWN_MODEL.with_suffix(".fingerprint")
 _MARKUP = re.compile(r"\*\*|\*|\[|\]\([^)]*\)|^- ", re.MULTILINE)
-
-
-def nlu_examples(path: Path) -> list[str]:
-    """Example texts of a Rasa NLU YAML file (or of every file in a folder)."""
-    files = sorted(path.glob("*.yml")) if path.is_dir() else [path] if path.is_file() else []
-    texts: list[str] = []
-    for file in files:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        for block in data.get("nlu") or []:
-            for line in str(block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    texts.append(line[2:].strip())
-    return texts
-
-
-def nlu_intent_examples(path: Path) -> list[tuple[str, str]]:
-    """(text, intent) pairs of a Rasa NLU YAML file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    pairs = []
-    for block in data.get("nlu") or []:
-        for line in str(block.get("examples") or "").splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                pairs.append((line[2:].strip(), block["intent"]))
-    return pairs
 
 
 def content_sentences(language: str) -> list[str]:
@@ -74,7 +49,7 @@ def training_lines() -> list[str]:
     lines: list[str] = []
     rng = random.Random(7)
     for language in LANGUAGES:
-        texts = nlu_examples(REPO_ROOT / "nlu" / "data" / language)
+        texts = [text for text, _ in intent_examples(REPO_ROOT / "nlu" / "data" / language)]
         lid_file = REPO_ROOT / "nlu" / "lid" / f"{language}.txt"
         if lid_file.is_file():
             texts += lid_file.read_text(encoding="utf-8").splitlines()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import time
 from pathlib import Path
 
 from rahnama_core import REPO_ROOT
-from rahnama_core.services import RASA_BIN, log
+from rahnama_core.services import RASA_BIN, log, rasa_environment
 
 MODELS_DIR = REPO_ROOT / "models"
 # Everything that changes what the Rasa model learns or how the pipeline reads text.
@@ -60,15 +59,7 @@ def ensure_models(force: bool = False) -> Path:
 def train_rasa(model: Path, config: str = "config.yml") -> None:
     log(f"training the Rasa model {model.name} (inputs changed or no model yet)")
     started = time.monotonic()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "PYTHONWARNINGS": "ignore",
-        "RASA_CACHE_DIRECTORY": str(REPO_ROOT / "var" / "rasa-cache"),
-    }
+    env = rasa_environment()
     argv = [
         str(RASA_BIN), "train", "--config", config, "--domain", "domain.yml",
         "--data", "nlu/data", "data", "--out", str(model.parent), "--fixed-model-name", model.name[: -len(".tar.gz")],

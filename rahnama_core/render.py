@@ -112,3 +112,11 @@ def _split_long(paragraph: str, limit: int) -> list[str]:
 def plain_text(rendered_html: str) -> str:
     """What a person sees of a rendered message (tags removed, entities decoded)."""
     return html.unescape(re.sub(r"<[^>]+>", "", rendered_html))
+
+
+_ISOLATES = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069"), None)
+
+
+def visible(rendered_html: str) -> str:
+    """A reply as plain text for places without Telegram: also without the invisible isolates."""
+    return plain_text(rendered_html).translate(_ISOLATES)

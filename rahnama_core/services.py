@@ -31,6 +31,21 @@ class ServiceError(RuntimeError):
     """A service that did not start; the message says which and where its log is."""
 
 
+def rasa_environment(**extra: str) -> dict[str, str]:
+    """The environment of every process run with the Rasa server's Python: our code importable, Rasa quiet
+    (no telemetry, no TensorFlow and deprecation chatter) and its training cache under var/."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONWARNINGS": "ignore",
+        "RASA_CACHE_DIRECTORY": str(REPO_ROOT / "var" / "rasa-cache"),
+        **extra,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -109,17 +124,9 @@ class Stack:
         endpoints = var / "run" / f"endpoints-{rasa_port}.yml"
         endpoints.parent.mkdir(parents=True, exist_ok=True)
         endpoints.write_text(self._endpoints_yaml(), encoding="utf-8")
-        base_env = {
-            **os.environ,
-            "PYTHONPATH": str(REPO_ROOT),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            "PYTHONWARNINGS": "ignore",
-            "SANIC_HOST": "127.0.0.1",
-            "RAHNAMA_VAR_DIR": str(var),
-            "DATABASE_URL": self.settings.database_url,
-        }
+        base_env = rasa_environment(
+            SANIC_HOST="127.0.0.1", RAHNAMA_VAR_DIR=str(var), DATABASE_URL=self.settings.database_url
+        )
         actions = Service(
             name="action server",
             argv=[str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port), "--quiet"],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from rahnama_core.ask import visible
+from rahnama_core.render import visible
 from rahnama_core.content import ContentStore
 from rahnama_core.language import LanguageDetector
 

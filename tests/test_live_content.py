@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 
 from rahnama_core import REPO_ROOT
-from rahnama_core.ask import visible
+from rahnama_core.render import visible
 from rahnama_core.services import Stack
 from rahnama_core.settings import Settings
 from tests.conftest import Conversation

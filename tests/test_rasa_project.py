@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import yaml
 
 from rahnama_core import REPO_ROOT
 from rahnama_core.catalogue import intent_for, load_catalogue
-from rahnama_core.lid_train import nlu_intent_examples
+from rahnama_core.nlu_data import intent_examples
+from rahnama_core.services import rasa_environment
 
 RASA = REPO_ROOT / ".venv" / "rasa" / "bin" / "rasa"
 
 
 def test_rasa_data_validate() -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = rasa_environment()
     result = subprocess.run(
         [str(RASA), "data", "validate", "--domain", "domain.yml", "--data", "nlu/data", "data", "--config", "config.yml"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
@@ -30,9 +30,8 @@ def test_every_catalogue_key_is_an_intent_with_training_data_in_every_language()
         assert intent_for(key) in domain["intents"], key
     for language in catalogue.languages:
         counts: dict[str, int] = {}
-        for path in (REPO_ROOT / "nlu" / "data" / language).glob("*.yml"):
-            for _, intent in nlu_intent_examples(path):
-                counts[intent] = counts.get(intent, 0) + 1
+        for _, intent in intent_examples(REPO_ROOT / "nlu" / "data" / language):
+            counts[intent] = counts.get(intent, 0) + 1
         for key in catalogue.keys:
             assert counts.get(intent_for(key), 0) >= 15, (language, key)
 
@@ -41,7 +40,7 @@ def test_no_example_is_labelled_with_two_intents() -> None:
     seen: dict[str, str] = {}
     clashes = []
     for path in sorted((REPO_ROOT / "nlu" / "data").rglob("*.yml")):
-        for text, intent in nlu_intent_examples(path):
+        for text, intent in intent_examples(path):
             normalised = " ".join(text.lower().split())
             if seen.setdefault(normalised, intent) != intent:
                 clashes.append((text, seen[normalised], intent))

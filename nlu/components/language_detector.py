@@ -6,7 +6,7 @@ The actions decide the conversation's language from it (the language sticks unle
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -17,6 +17,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from rahnama_core.language import LanguageDetector as Detector
+from rahnama_core.language import from_telegram_code
 
 LANGUAGE = "language"
 
@@ -47,11 +48,8 @@ class LanguageDetector(GraphComponent):
         text = message.get(TEXT)
         if not text:
             return
-        hint: Optional[str] = None
         metadata = message.get("metadata") or {}
-        if isinstance(metadata, dict):
-            code = str(metadata.get("telegram_language_code") or "")[:2].lower()
-            hint = code or None
+        hint = from_telegram_code(metadata.get("telegram_language_code")) if isinstance(metadata, dict) else None
         detection = self._detector.detect(text, hint=hint)
         message.set(LANGUAGE, detection.as_dict(), add_to_output=True)
 
