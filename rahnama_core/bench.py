@@ -89,7 +89,16 @@ def report_lid(rows: list[dict]) -> None:
               f"p99 {1e3 * seconds[int(0.99 * (len(seconds) - 1))]:.3f} ms per message")
 
 
-def report_safety(rows: list[dict]) -> None:
+def report_safety(all_rows: list[dict]) -> None:
+    for held_out in dict.fromkeys(r["set"] for r in all_rows):
+        print(f"\n== nlu/{held_out}/ ==")
+        _report_safety_set([r for r in all_rows if r["set"] == held_out])
+    if len({r["set"] for r in all_rows}) > 1:
+        print("\n== both sets ==")
+        _report_safety_set(all_rows)
+
+
+def _report_safety_set(rows: list[dict]) -> None:
     print("emergency recall (flagged as urgent / emergencies) and false alarms (flagged / ordinary messages)")
     print(f"{'language':8} {'script':7} {'recall':>14} {'lexicon only':>14} {'false alarms':>14}")
     for language in [*LANGUAGES, "all"]:

@@ -39,6 +39,9 @@ def bench_nlu(model_path: str) -> dict:
     return {"rows": rows}
 
 
+SAFETY_SETS = ("safety_dev", "safety_test")  # nlu/<set>/<lang>.yml, both kept apart from training
+
+
 def bench_safety(model_path: str) -> dict:
     import yaml
     from rasa.core.agent import Agent
@@ -53,8 +56,8 @@ def bench_safety(model_path: str) -> dict:
     rows = []
 
     async def parse_all() -> None:
-        for language in LANGUAGES:
-            path = DEV_DIR.parent / "safety_dev" / f"{language}.yml"
+        for held_out, language in ((held_out, language) for held_out in SAFETY_SETS for language in LANGUAGES):
+            path = DEV_DIR.parent / held_out / f"{language}.yml"
             if not path.is_file():
                 continue
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -63,7 +66,7 @@ def bench_safety(model_path: str) -> dict:
             for text, category in items:
                 parsed = await agent.parse_message(str(text))
                 rows.append({
-                    "language": language, "script": script_of(str(text)), "category": category,
+                    "set": held_out, "language": language, "text": str(text), "script": script_of(str(text)), "category": category,
                     "flagged": parsed["intent"]["name"].startswith("emergency_"),
                     "predicted": parsed["intent"]["name"],
                     "lexicon": lexicon.match(str(text)) is not None,
