@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import (
     Turn,
+    add_safety_net,
     catalogue,
     counsellor_button,
     family_buttons,
@@ -46,6 +47,7 @@ class ActionAnswerTopic(Action):
             ranked = candidates(tracker)
             if len(ranked) > 1 and ranked[1][1] >= confidence / 2:
                 ask_which_topic(turn, [key for key, _ in ranked])
+                add_safety_net(turn, tracker)
                 return turn.send(dispatcher)
         heading = None
         if key.startswith("return."):
@@ -55,6 +57,7 @@ class ActionAnswerTopic(Action):
         turn.say_answer(key, buttons=[counsellor_button(turn), menu_button(turn)], heading=heading)
         if key in catalogue().offer_counsellor:
             turn.say_text(turn.ui("counsellor_offer"), [counsellor_button(turn)])
+        add_safety_net(turn, tracker)
         turn.events.append(SlotSet("misunderstood", 0))
         return turn.send(dispatcher)
 

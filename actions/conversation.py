@@ -11,13 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.catalogue import ask_which_topic, candidates
 from actions.replies import (
     Turn,
-    metadata,
+    add_safety_net,
     counsellor_button,
+    database,
     family_buttons,
     key_of_intent,
     language_buttons,
+    metadata,
 )
-from actions.replies import database
 from rahnama_core.language import LANGUAGES, language_named_in
 from rahnama_core.settings import Settings
 from storage.gaps import record_unanswered
@@ -46,6 +47,7 @@ class ActionSmalltalk(Action):
             turn.say_answer(key, footer=False, buttons=family_buttons(turn) + [counsellor_button(turn)])
         else:
             turn.say_answer(key, footer=False)
+        add_safety_net(turn, tracker)
         return turn.send(dispatcher)
 
 
@@ -91,6 +93,7 @@ class ActionFallback(Action):
             turn.say_text(turn.ui("fallback_again"), [counsellor_button(turn)] + family_buttons(turn))
         else:
             turn.say_text(turn.ui("fallback"), family_buttons(turn) + [counsellor_button(turn)])
+        add_safety_net(turn, tracker)
         turn.events.append(SlotSet("misunderstood", misunderstood))
         text = tracker.latest_message.get("text") or ""
         if text and not text.startswith("/"):

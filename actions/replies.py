@@ -203,6 +203,24 @@ def counsellor_button(turn: Turn) -> dict[str, str]:
     return {"title": turn.ui("button.counsellor"), "payload": payload("human_request")}
 
 
+# The NLU's emergency score (nlu/components/emergency_triage.py) of a message that was not flagged, above which
+# the reply also gives the emergency numbers and a one-tap way to urgent help, as it does when an emergency
+# phrase was used about the past or a hypothetical: a message that may describe danger never gets only an
+# ordinary answer.
+SAFETY_NET_SCORE = 0.2
+DEFAULT_EMERGENCY = "emergency_violence"
+
+
+def add_safety_net(turn: Turn, tracker: Tracker) -> None:
+    """Emergency numbers and an "I am in danger now" button, when the message might describe danger."""
+    triage = tracker.latest_message.get("triage") or {}
+    if float(triage.get("score") or 0.0) < SAFETY_NET_SCORE and not triage.get("lexicon"):
+        return
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    emergency = next((r["name"] for r in ranking if str(r.get("name", "")).startswith("emergency_")), DEFAULT_EMERGENCY)
+    turn.say_text(turn.ui("safety_net"), [{"title": turn.ui("button.danger_now"), "payload": payload(emergency)}])
+
+
 def menu_button(turn: Turn) -> dict[str, str]:
     return {"title": turn.ui("button.menu"), "payload": payload("show_family")}
 

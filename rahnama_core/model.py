@@ -22,6 +22,7 @@ RASA_INPUTS = (
     "rahnama_core/text.py",
     "rahnama_core/triage.py",
     "nlu/triage",
+    "nlu/context",
     "nlu/gazetteer",
     "envs/rasa.lock",
 )

@@ -20,6 +20,8 @@ from rahnama_core.text import clean_input, fold
 
 TRIAGE_DIR = REPO_ROOT / "nlu" / "triage"
 CATEGORIES = ("self_harm", "child_alone", "trafficking", "violence", "medical")  # most specific first
+CONTEXT_DIR = REPO_ROOT / "nlu" / "context"
+CONTEXT_CATEGORIES = ("past", "hypothetical", "over")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -65,15 +67,18 @@ class TriageMatch:
     phrase: str
 
 
-class Triage:
-    def __init__(self, root: Path = TRIAGE_DIR) -> None:
+class PhraseLexicon:
+    """Phrases by category from nlu/<folder>/<lang>.yml, all languages searched for every message."""
+
+    def __init__(self, root: Path, categories: tuple[str, ...]) -> None:
+        self.categories = categories
         self._by_first: dict[str, list[Phrase]] = {}
         self._wildcard_first: list[Phrase] = []
         for path in sorted(root.glob("*.yml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             for category, phrases in data.items():
-                if category not in CATEGORIES:
-                    raise ValueError(f"{path}: unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
+                if category not in categories:
+                    raise ValueError(f"{path}: unknown category {category!r}; use one of {', '.join(categories)}")
                 for raw in phrases or []:
                     words = phrase_words(str(raw))
                     if not words:
@@ -84,8 +89,8 @@ class Triage:
                     else:
                         self._by_first.setdefault(words[0], []).append(phrase)
 
-    def match(self, text: str) -> TriageMatch | None:
-        """The most specific emergency the message signals, or None."""
+    def find(self, text: str) -> list[Phrase]:
+        """Every phrase that occurs in the message."""
         message = tokens(text)
         found: list[Phrase] = []
         for start, token in enumerate(message):
@@ -95,10 +100,34 @@ class Triage:
             for phrase in self._wildcard_first:
                 if token.startswith(phrase.words[0][:-1]) and phrase.matches_at(message, start):
                     found.append(phrase)
+        return found
+
+
+class Triage(PhraseLexicon):
+    """The emergency lexicon (nlu/triage/)."""
+
+    def __init__(self, root: Path = TRIAGE_DIR) -> None:
+        super().__init__(root, CATEGORIES)
+
+    def match(self, text: str) -> TriageMatch | None:
+        """The most specific emergency the message signals, or None."""
+        found = self.find(text)
         if not found:
             return None
         best = min(found, key=lambda p: CATEGORIES.index(p.category))
         return TriageMatch(best.category, best.language, " ".join(best.words))
+
+
+class ContextMarkers(PhraseLexicon):
+    """Words that put a danger in the past, in a hypothetical, or say it is over (nlu/context/): features for
+    the intent classifier, the way the ConText algorithm qualifies a finding as historical or hypothetical."""
+
+    def __init__(self, root: Path = CONTEXT_DIR) -> None:
+        super().__init__(root, CONTEXT_CATEGORIES)
+
+    def features(self, text: str) -> list[str]:
+        """One pseudo-word per kind of context found, e.g. ["__past__"]: the same in every language."""
+        return [f"__{category}__" for category in sorted({p.category for p in self.find(text)})]
 
 
 @lru_cache(maxsize=1)

@@ -17,13 +17,14 @@ from rahnama_core.render import plain_text
 
 def tracker(text: str, intent: str, confidence: float = 0.95, language: str | None = None, slots: dict | None = None,
             ranking: list[tuple[str, float]] | None = None, entities: list[dict] | None = None,
-            metadata: dict | None = None) -> Tracker:
+            metadata: dict | None = None, emergency_score: float = 0.0) -> Tracker:
     latest: dict[str, Any] = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence},
         "intent_ranking": [{"name": n, "confidence": c} for n, c in (ranking or [(intent, confidence)])],
         "entities": entities or [],
         "metadata": metadata or {},
+        "triage": {"score": emergency_score, "lexicon": False},
     }
     if language:
         latest["language"] = {"code": language, "confidence": 0.99, "script": "arabic" if language in "ar fa ps ur" else "latin", "scores": {}}
@@ -91,3 +92,20 @@ def test_a_sticker_gets_a_polite_reply_in_the_conversation_language() -> None:
     messages, meta, _ = run(ActionBadInput(), t)
     assert meta["language"] == "ar"
     assert plain_text(messages[0]["text"]) == __import__("actions.replies", fromlist=["CONTENT"]).CONTENT.ui("ar", "unsupported_media")
+
+
+def test_a_message_that_may_describe_danger_also_gets_the_numbers_and_a_danger_button() -> None:
+    t = tracker("زنم حامله است و درد دارد", "services_health", language="fa", emergency_score=0.3,
+                ranking=[("services_health", 0.6), ("emergency_medical", 0.25), ("emergency_violence", 0.05)])
+    messages, meta, _ = run(ActionAnswerTopic(), t)
+    assert meta["topic"] == "services.health" and not meta["escalated"]
+    last = messages[-1]
+    assert "122" in plain_text(last["text"]) and "124" in plain_text(last["text"]) and "خطر" in plain_text(last["text"])
+    assert last["buttons"] == [{"title": "🆘 همین حالا در خطرم", "payload": "/emergency_medical"}]
+
+
+def test_an_ordinary_question_gets_no_danger_button() -> None:
+    messages, _, _ = run(ActionAnswerTopic(), tracker("how to apply for asylum", "asylum_apply", language="en", emergency_score=0.05))
+    assert all(b["payload"] != "/emergency_medical" and not b["payload"].startswith("/emergency_")
+               for m in messages for b in m["buttons"])
+    assert not any("122" in plain_text(m["text"]) for m in messages[1:])

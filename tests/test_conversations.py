@@ -96,6 +96,32 @@ def test_emergencies_are_urgent(conversation, text: str, key: str) -> None:
     assert "124" in " ".join(visible(r["text"]) for r in reply.replies) or "122" in " ".join(visible(r["text"]) for r in reply.replies)
 
 
+@pytest.mark.parametrize("text,language", [
+    ("the farmer keeps all our phones and papers, we work since march and he pays nothing, says we owe him", "en"),
+    ("ماشومه مې له سهار راهیسې نه ده پیدا، په کمپ کې ګرځم", "ps"),
+    ("mera dost pul se koodne ki baat kar raha hai abhi", "ur"),
+])
+def test_an_emergency_told_without_alarm_words_is_urgent(conversation, text: str, language: str) -> None:
+    reply = conversation.say(text)
+    assert reply.meta["priority"] == "urgent" and reply.meta["topic"].startswith("emergency.")
+    assert reply.meta["language"] == language
+
+
+@pytest.mark.parametrize("text", ["police beat me at the border last year, can i complain now?",
+                                  "اگر یه روز بچه‌ام گم بشه به کی زنگ بزنم؟",
+                                  "je me déconnecte, merci beaucoup"])
+def test_danger_words_about_the_past_or_a_hypothetical_are_not_an_emergency(conversation, text: str) -> None:
+    reply = conversation.say(text)
+    assert reply.meta["priority"] != "urgent" and not reply.meta["topic"].startswith("emergency.")
+
+
+def test_the_danger_button_opens_an_urgent_case(conversation) -> None:
+    conversation.say("زنم حامله است، کجا می‌تونه زایمان کنه؟")
+    reply = conversation.press("/emergency_medical")
+    assert reply.meta["priority"] == "urgent" and reply.meta["topic"] == "emergency.medical"
+    assert reply.meta["language"] == "fa" and "124" in " ".join(visible(r["text"]) for r in reply.replies)
+
+
 @pytest.mark.parametrize("text", ["", "\u200b\u200f", "x" * 5000, "<b>hi</b><script>alert(1)</script>", "a\x00b",
                                   "/weather", '/emergency_medical{"a":"b"}', "😀😀😀"])
 def test_bad_input_gets_a_polite_reply_and_nothing_is_echoed_as_markup(conversation, text: str) -> None:

@@ -26,6 +26,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_union
 
+from rahnama_core.triage import ContextMarkers
+
 MODEL_FILE = "intent_classifier.joblib"
 
 
@@ -35,7 +37,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 10.0, "max_iter": 2000, "ranking_length": 10, "word_ngrams": [1, 2], "char_ngrams": [1, 5]}
+        return {"C": 10.0, "max_iter": 2000, "ranking_length": 0, "word_ngrams": [1, 2], "char_ngrams": [1, 5],
+                "class_weight": None, "context_markers": False}
 
     def __init__(
         self,
@@ -48,6 +51,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._pipeline = pipeline
+        self._markers = ContextMarkers()
         if pipeline is not None:
             self._prepare_scoring()
 
@@ -69,10 +73,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     ) -> "LinearIntentClassifier":
         return cls(config, model_storage, resource)
 
-    @staticmethod
-    def _text(message: Message) -> str:
+    def _text(self, message: Message) -> str:
+        """The folded tokens, plus a pseudo-word per context marker (`__past__`, `__hypothetical__`, `__over__`)."""
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
-        return " ".join(token.text for token in tokens) or (message.get(TEXT) or "")
+        text = " ".join(token.text for token in tokens) or (message.get(TEXT) or "")
+        if self.config["context_markers"]:
+            text = " ".join([text, *self._markers.features(message.get(TEXT) or "")])
+        return text
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
@@ -82,7 +89,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         )
         self._pipeline = Pipeline([
             ("features", features),
-            ("classifier", LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])),
+            ("classifier", LogisticRegression(
+                C=self.config["C"], max_iter=self.config["max_iter"], class_weight=self.config["class_weight"],
+            )),
         ])
         self._pipeline.fit([self._text(m) for m in examples], [m.get(INTENT) for m in examples])
         self._prepare_scoring()
@@ -116,7 +125,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             return messages
         probabilities = self.probabilities([self._text(message) for message in messages])
         for message, row in zip(messages, probabilities):
-            order = row.argsort()[::-1][: self.config["ranking_length"]]
+            order = row.argsort()[::-1][: self.config["ranking_length"] or None]  # 0: every intent (triage sums them)
             ranking = [{"name": self._labels[i], "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
