@@ -12,9 +12,9 @@ from rahnama_core.bench import _run_in_rasa_env
 from rahnama_core.language import LANGUAGES
 
 # Measured with `./rahnama bench safety` (see README); a small margin below, for retraining noise.
-MIN_RECALL = {"safety_dev": 0.99, "safety_test": 0.96}
-MIN_RECALL_PER_LANGUAGE = 0.93
-MAX_FALSE_ALARMS = {"safety_dev": 0.05, "safety_test": 0.05}
+MIN_RECALL = {"safety_dev": 0.99, "safety_test": 0.97, "safety_blind": 0.96}
+MIN_RECALL_PER_LANGUAGE = 0.9
+MAX_FALSE_ALARMS = {"safety_dev": 0.035, "safety_test": 0.035, "safety_blind": 0.035}
 
 
 @pytest.fixture(scope="module")
