@@ -97,7 +97,7 @@ class ActionFallback(Action):
         turn.events.append(SlotSet("misunderstood", misunderstood))
         text = tracker.latest_message.get("text") or ""
         if text and not text.startswith("/"):
-            record_unanswered(database(), turn.language, text)
+            record_unanswered(database(), turn.language, text, pseudonym=tracker.sender_id)
         return turn.send(dispatcher)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, delete, event, inspect, select, text
 
 from storage.db import Database
-from storage.models import Case, CaseEvent, CaseMessage, InboxUpdate, SentMessage, User, utcnow
+from storage.models import Case, CaseEvent, CaseMessage, FallbackMessage, InboxUpdate, SentMessage, User, utcnow
 
 DELETABLE_FOR = dt.timedelta(hours=48)  # how long Telegram lets a bot delete its messages
 
@@ -33,7 +33,8 @@ def recent_bot_messages(database: Database, pseudonym: str) -> list[tuple[int, i
 
 def forget_person(database: Database, pseudonym: str, tracker_db: Path | None) -> None:
     """Delete everything about one person: their conversation in Rasa's tracker store, their cases with
-    their messages and events, preferences, pending updates and the record of the bot's messages."""
+    their messages and events, preferences, pending updates, their unanswered questions and the record of
+    the bot's messages."""
     with database.session() as session:
         case_ids = list(session.scalars(select(Case.id).where(Case.user_pseudonym == pseudonym)))
         if case_ids:
@@ -41,6 +42,7 @@ def forget_person(database: Database, pseudonym: str, tracker_db: Path | None) -
             session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(case_ids)))
             session.execute(delete(Case).where(Case.id.in_(case_ids)))
         session.execute(delete(SentMessage).where(SentMessage.pseudonym == pseudonym))
+        session.execute(delete(FallbackMessage).where(FallbackMessage.pseudonym == pseudonym))
         session.execute(delete(InboxUpdate).where(InboxUpdate.chat_key == pseudonym))
         session.execute(delete(User).where(User.pseudonym == pseudonym))
         session.commit()

@@ -1,4 +1,5 @@
-"""Questions the bot could not answer, without any user reference, for a limited time (content gaps)."""
+"""Questions the bot could not answer, for a limited time (content gaps): shown to editors without any user
+reference; the pseudonym stored with each lets /forget erase a person's questions."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ KEEP_DAYS = 30
 MAX_TEXT = 300
 
 
-def record_unanswered(database: Database, language: str, text: str, keep_days: int = KEEP_DAYS) -> None:
+def record_unanswered(
+    database: Database, language: str, text: str, pseudonym: str | None = None, keep_days: int = KEEP_DAYS
+) -> None:
     with database.session() as session:
-        session.add(FallbackMessage(language=language, text=text[:MAX_TEXT]))
+        session.add(FallbackMessage(pseudonym=pseudonym, language=language, text=text[:MAX_TEXT]))
         session.execute(delete(FallbackMessage).where(FallbackMessage.created_at < utcnow() - dt.timedelta(days=keep_days)))
         session.commit()
 

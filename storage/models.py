@@ -47,12 +47,14 @@ class InboxUpdate(Base):
 
 
 class FallbackMessage(Base):
-    """A question the bot could not answer, kept without any user reference for a limited time, so editors
-    know which answer to write next (`./rahnama content gaps`)."""
+    """A question the bot could not answer, kept for a limited time so editors know which answer to write next
+    (`./rahnama content gaps`, which never shows who asked). The person's pseudonym is kept only so that
+    /forget erases their questions too."""
 
     __tablename__ = "fallback_messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pseudonym: Mapped[str | None] = mapped_column(String(64), index=True)
     language: Mapped[str] = mapped_column(String(8), index=True)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

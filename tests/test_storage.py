@@ -72,17 +72,18 @@ def test_an_update_waiting_for_rasa_is_retried_and_the_user_told_once(database: 
     assert inbox.retry_later(5) is False  # "one moment" is said only once
 
 
-def test_unanswered_questions_are_grouped_by_wording_without_user_reference(database: Database) -> None:
+def test_unanswered_questions_are_grouped_by_wording_and_erased_with_the_person(database: Database) -> None:
+    from storage.erasure import forget_person
+
     for question in ["how to get bosnian citizenship", "How to get Bosnian citizenship?", "how get bosnian citizenship",
                      "price of bus to mostar"]:
-        record_unanswered(database, "en", question)
-    record_unanswered(database, "fr", "prix du bus pour mostar")
+        record_unanswered(database, "en", question, pseudonym="tg-asker")
+    record_unanswered(database, "fr", "prix du bus pour mostar", pseudonym="tg-other")
     groups = frequent_unanswered(database)
     assert [len(g.texts) for g in groups["en"]] == [3, 1]
     assert len(groups["fr"]) == 1
-    from storage.models import FallbackMessage
-
-    assert {c.name for c in FallbackMessage.__table__.columns} == {"id", "language", "text", "created_at"}
+    forget_person(database, "tg-asker", None)
+    assert "en" not in frequent_unanswered(database) and len(frequent_unanswered(database)["fr"]) == 1
 
 
 def test_cases_and_erasure(database: Database) -> None:
