@@ -171,6 +171,7 @@ def build_application(settings: Settings, rasa_url: str, database: Database | No
 async def retry_pending(application: Application, stop: asyncio.Event) -> None:
     """Re-handle updates that wait in the inbox (Rasa was unavailable) until they are answered."""
     gateway: Gateway = application.bot_data["gateway"]
+    gateway.inbox.release_all()  # updates left pending by a previous process are due now
     while not stop.is_set():
         for update_id, payload in gateway.inbox.due():
             update = Update.de_json(payload, application.bot)

@@ -12,6 +12,9 @@ from storage.db import Database
 from storage.models import InboxUpdate, utcnow
 
 RETRY_DELAYS = (2, 5, 10, 30, 60)  # seconds between attempts while Rasa is unavailable
+# An update being handled is leased for this long: the retry loop leaves it alone meanwhile, so a slow answer
+# is never handled (and sent) twice. After a crash, `release_all` at start-up makes it due again at once.
+LEASE = dt.timedelta(seconds=120)
 
 
 class Inbox:
@@ -25,7 +28,7 @@ class Inbox:
             if row is not None:
                 return row.status != "done"
             session.add(InboxUpdate(update_id=update_id, chat_key=chat_key, payload=json.dumps(payload),
-                                    status="pending", attempts=0, notified=0))
+                                    status="pending", attempts=0, notified=0, next_attempt_at=utcnow() + LEASE))
             session.commit()
             return True
 
@@ -69,7 +72,7 @@ class Inbox:
             session.commit()
 
     def due(self, limit: int = 50) -> list[tuple[int, dict]]:
-        """Pending updates whose next attempt is due, oldest first."""
+        """Pending updates whose next attempt is due, oldest first; each is leased to the caller."""
         with self.database.session() as session:
             rows = session.scalars(
                 select(InboxUpdate)
@@ -77,7 +80,17 @@ class Inbox:
                 .order_by(InboxUpdate.update_id)
                 .limit(limit)
             ).all()
-            return [(row.update_id, json.loads(row.payload or "{}")) for row in rows]
+            found = [(row.update_id, json.loads(row.payload or "{}")) for row in rows]
+            for row in rows:
+                row.next_attempt_at = utcnow() + LEASE
+            session.commit()
+            return found
+
+    def release_all(self) -> None:
+        """At start-up nothing is being handled: every pending update is due now."""
+        with self.database.session() as session:
+            session.execute(update(InboxUpdate).where(InboxUpdate.status == "pending").values(next_attempt_at=utcnow()))
+            session.commit()
 
     def next_offset(self) -> int:
         with self.database.session() as session:

@@ -63,9 +63,19 @@ def test_an_update_that_keeps_failing_is_given_up_not_retried_forever(database: 
     assert inbox.due() == [] and inbox.receive(9, "tg-c", {"update_id": 9}) is False
 
 
+def test_an_update_being_handled_is_not_handled_twice_and_is_due_again_after_a_restart(database: Database) -> None:
+    inbox = Inbox(database)
+    inbox.receive(6, "tg-d", {"update_id": 6})
+    assert inbox.due() == []  # being answered: the retry loop must not send a second answer
+    inbox.release_all()  # a new process: nothing is in flight any more
+    assert [u for u, _ in inbox.due()] == [6]
+    assert inbox.due() == []  # leased to whoever took it
+
+
 def test_an_update_waiting_for_rasa_is_retried_and_the_user_told_once(database: Database) -> None:
     inbox = Inbox(database)
     inbox.receive(5, "tg-b", {"update_id": 5})
+    inbox.release_all()
     assert [u for u, _ in inbox.due()] == [5]
     assert inbox.retry_later(5) is True
     assert inbox.due() == []  # not due before its delay
