@@ -18,9 +18,9 @@ from actions.replies import (
     key_of_intent,
     language_buttons,
     metadata,
+    settings,
 )
 from rahnama_core.language import LANGUAGES, language_named_in
-from rahnama_core.settings import Settings
 from storage.gaps import record_unanswered
 
 MISUNDERSTOOD_BEFORE_OFFER = 2
@@ -140,6 +140,6 @@ class ActionHelp(Action):
     ) -> list[EventType]:
         turn = Turn.start(tracker)
         turn.topic = "smalltalk.bot_challenge"
-        turn.say_text(turn.ui("help") + "\n\n" + turn.ui("retention_notice", days=str(Settings.from_env().retention_days)),
+        turn.say_text(turn.ui("help") + "\n\n" + turn.ui("retention_notice", days=str(settings().retention_days)),
                  family_buttons(turn) + [counsellor_button(turn)])
         return turn.send(dispatcher)

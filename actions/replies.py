@@ -35,9 +35,15 @@ META_KEY = "rahnama"
 
 
 @lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The action server's settings, read from the environment once."""
+    return Settings.from_env()
+
+
+@lru_cache(maxsize=1)
 def database() -> Database:
     """The shared database (migrated by `./rahnama` before the action server starts)."""
-    return Database(Settings.from_env().database_url, run_migrations=False)
+    return Database(settings().database_url, run_migrations=False)
 
 
 def catalogue() -> Catalogue:

@@ -94,7 +94,7 @@ def report_safety(all_rows: list[dict]) -> None:
         print(f"\n== nlu/{held_out}/ ==")
         _report_safety_set([r for r in all_rows if r["set"] == held_out])
     if len({r["set"] for r in all_rows}) > 1:
-        print("\n== both sets ==")
+        print("\n== all sets together ==")
         _report_safety_set(all_rows)
 
 

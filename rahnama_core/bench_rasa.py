@@ -6,6 +6,7 @@ Prints one JSON object; `rahnama_core.bench` formats it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import sys
@@ -56,7 +57,7 @@ def bench_safety(model_path: str) -> dict:
     rows = []
 
     async def parse_all() -> None:
-        for held_out, language in ((held_out, language) for held_out in SAFETY_SETS for language in LANGUAGES):
+        for held_out, language in itertools.product(SAFETY_SETS, LANGUAGES):
             path = DEV_DIR.parent / held_out / f"{language}.yml"
             if not path.is_file():
                 continue

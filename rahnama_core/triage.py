@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -71,7 +70,6 @@ class PhraseLexicon:
     """Phrases by category from nlu/<folder>/<lang>.yml, all languages searched for every message."""
 
     def __init__(self, root: Path, categories: tuple[str, ...]) -> None:
-        self.categories = categories
         self._by_first: dict[str, list[Phrase]] = {}
         self._wildcard_first: list[Phrase] = []
         for path in sorted(root.glob("*.yml")):
@@ -128,8 +126,3 @@ class ContextMarkers(PhraseLexicon):
     def features(self, text: str) -> list[str]:
         """One pseudo-word per kind of context found, e.g. ["__past__"]: the same in every language."""
         return [f"__{category}__" for category in sorted({p.category for p in self.find(text)})]
-
-
-@lru_cache(maxsize=1)
-def default_triage() -> Triage:
-    return Triage()

@@ -19,7 +19,7 @@ flagged never keeps an emergency intent: it gets its best ordinary intent, or th
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -28,7 +28,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from rahnama_core.triage import ContextMarkers, Triage
+from nlu.components.intent_classifier import CONTEXT_KEY
+from rahnama_core.triage import Triage
 
 EMERGENCY_PREFIX = "emergency_"
 FALLBACK_INTENT = "nlu_fallback"
@@ -45,7 +46,6 @@ class EmergencyTriage(GraphComponent):
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.config = {**self.get_default_config(), **config}
         self._triage = Triage()
-        self._markers = ContextMarkers()
 
     @classmethod
     def create(
@@ -67,14 +67,13 @@ class EmergencyTriage(GraphComponent):
         ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != FALLBACK_INTENT]
         emergencies = [r for r in ranking if r["name"].startswith(EMERGENCY_PREFIX)]
         score = sum(float(r["confidence"]) for r in emergencies)
-        text = message.get(TEXT)
-        match = self._triage.match(text)
+        match = self._triage.match(message.get(TEXT))
         # A phrase about the past, a hypothetical or a danger that is over ("police beat me last year", "if my
         # child gets lost one day") does not flag on its own: the classifier, which sees those markers, decides.
-        context = self._markers.features(text)
+        context = message.get(CONTEXT_KEY) or []
         if match is not None and not context and score >= self.config["lexicon_veto_below"]:
-            self._flag(message, f"{EMERGENCY_PREFIX}{match.category}", max(score, 1.0), "lexicon", ranking)
-        elif emergencies and score >= self.config["threshold"]:
+            self._flag(message, f"{EMERGENCY_PREFIX}{match.category}", 1.0, "lexicon", ranking)
+        elif score >= self.config["threshold"]:
             self._flag(message, emergencies[0]["name"], score, "classifier", ranking)
         elif str((message.get(INTENT) or {}).get("name", "")).startswith(EMERGENCY_PREFIX):
             self._demote(message, ranking)
@@ -90,8 +89,7 @@ class EmergencyTriage(GraphComponent):
 
     def _demote(self, message: Message, ranking: List[Dict]) -> None:
         """An emergency intent below the threshold: answer the best ordinary intent, or fall back."""
-        ordinary: Optional[Dict] = next((r for r in ranking if not r["name"].startswith(EMERGENCY_PREFIX)), None)
+        ordinary = next((r for r in ranking if not r["name"].startswith(EMERGENCY_PREFIX)), None)
         if ordinary is None or ordinary["confidence"] < self.config["fallback_threshold"]:
-            top = ranking[0]["confidence"] if ranking else 0.0
-            ordinary = {"name": FALLBACK_INTENT, "confidence": self.config["fallback_threshold"] if top else 0.0}
+            ordinary = {"name": FALLBACK_INTENT, "confidence": self.config["fallback_threshold"]}
         message.set(INTENT, ordinary, add_to_output=True)

@@ -29,6 +29,7 @@ from sklearn.pipeline import Pipeline, make_union
 from rahnama_core.triage import ContextMarkers
 
 MODEL_FILE = "intent_classifier.joblib"
+CONTEXT_KEY = "context_markers"  # the message's context markers, read by EmergencyTriage
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -74,11 +75,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def _text(self, message: Message) -> str:
-        """The folded tokens, plus a pseudo-word per context marker (`__past__`, `__hypothetical__`, `__over__`)."""
+        """The folded tokens, plus a pseudo-word per context marker (`__past__`, `__hypothetical__`, `__over__`).
+        The markers are also left on the message (CONTEXT_KEY) for EmergencyTriage."""
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         text = " ".join(token.text for token in tokens) or (message.get(TEXT) or "")
         if self.config["context_markers"]:
-            text = " ".join([text, *self._markers.features(message.get(TEXT) or "")])
+            markers = self._markers.features(message.get(TEXT) or "")
+            message.set(CONTEXT_KEY, markers)
+            text = " ".join([text, *markers])
         return text
 
     def train(self, training_data: TrainingData) -> Resource:
