@@ -40,7 +40,7 @@ def bench_nlu(model_path: str) -> dict:
     return {"rows": rows}
 
 
-SAFETY_SETS = ("safety_dev", "safety_test", "safety_blind")  # nlu/<set>/<lang>.yml, all kept apart from training
+SAFETY_SETS = ("safety_dev", "safety_test", "safety_blind", "safety_fresh")  # nlu/<set>/<lang>.yml, all kept apart from training
 
 
 def bench_safety(model_path: str) -> dict:

@@ -2,8 +2,13 @@
 letters (nlu/triage/<lang>.yml), that mark a message as an emergency whatever the classifier thinks.
 
 A phrase matches when its words appear consecutively in the message after `fold`ing; a word ending in `*`
-matches any word that starts with it. The lexicons of all languages are searched, so a wrongly detected
-language never hides an emergency.
+matches any word that starts with it, and `<minor>` matches a child's age (a number from 8 to 17). The
+lexicons of all languages are searched, so a wrongly detected language never hides an emergency.
+
+Besides single phrases, a lexicon file may define `concepts` (named lists of phrases) and `together` rules:
+a message that has a phrase of every concept of a rule, anywhere and in any order, matches in the rule's
+category, like a phrase. `child_alone: [[minor, alone]]` matches "I am 15, I came alone to Bihac" in any
+language. Concepts of the same name are merged across the languages' files.
 """
 
 from __future__ import annotations
@@ -22,17 +27,36 @@ CATEGORIES = ("self_harm", "child_alone", "trafficking", "violence", "medical") 
 CONTEXT_DIR = REPO_ROOT / "nlu" / "context"
 CONTEXT_CATEGORIES = ("past", "hypothetical", "over")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_AGE_GLUED = re.compile(r"^(1[0-7])([^\W\d_]+)$")  # "15yo", "16ans": an age glued to its unit
+MINOR_AGE = "<minor>"
+RESERVED_KEYS = ("concepts", "together")
 
 
 def tokens(text: str) -> list[str]:
     folded = fold(clean_input(text, limit=20_000).replace("\u200c", ""))
-    return _WORD.findall(folded)
+    words: list[str] = []
+    for word in _WORD.findall(folded):
+        glued = _AGE_GLUED.match(word)  # Arabizi never starts a word with two digits, so "3omri" stays whole
+        words += list(glued.groups()) if glued else [word]
+    return words
+
+
+def word_matches(word: str, token: str) -> bool:
+    """One lexicon word against one message token: exact, a prefix (`word*`), or a child's age (`<minor>`)."""
+    if word == MINOR_AGE:
+        return token.isdigit() and 8 <= int(token) <= 17
+    if word.endswith("*"):
+        return token.startswith(word[:-1])
+    return token == word
 
 
 def phrase_words(raw: str) -> tuple[str, ...]:
     """A lexicon phrase as folded words; a trailing `*` on a word makes its last token a prefix."""
     words: list[str] = []
     for part in raw.split():
+        if part == MINOR_AGE:
+            words.append(MINOR_AGE)
+            continue
         part_tokens = tokens(part.rstrip("*"))
         if part.endswith("*") and part_tokens:
             part_tokens[-1] += "*"
@@ -49,14 +73,7 @@ class Phrase:
     def matches_at(self, message: list[str], start: int) -> bool:
         if start + len(self.words) > len(message):
             return False
-        for offset, word in enumerate(self.words):
-            token = message[start + offset]
-            if word.endswith("*"):
-                if not token.startswith(word[:-1]):
-                    return False
-            elif token != word:
-                return False
-        return True
+        return all(word_matches(word, message[start + offset]) for offset, word in enumerate(self.words))
 
 
 @dataclass(frozen=True)
@@ -72,23 +89,44 @@ class PhraseLexicon:
     def __init__(self, root: Path, categories: tuple[str, ...]) -> None:
         self._by_first: dict[str, list[Phrase]] = {}
         self._wildcard_first: list[Phrase] = []
+        self.together: dict[str, list[tuple[str, ...]]] = {}  # category -> rules, each a tuple of concept names
         for path in sorted(root.glob("*.yml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             for category, phrases in data.items():
+                if category in RESERVED_KEYS:
+                    continue
                 if category not in categories:
                     raise ValueError(f"{path}: unknown category {category!r}; use one of {', '.join(categories)}")
-                for raw in phrases or []:
-                    words = phrase_words(str(raw))
-                    if not words:
-                        continue
-                    phrase = Phrase(words, category, path.stem)
-                    if words[0].endswith("*"):
-                        self._wildcard_first.append(phrase)
-                    else:
-                        self._by_first.setdefault(words[0], []).append(phrase)
+                self._add(phrases, category, path.stem)
+            for concept, phrases in (data.get("concepts") or {}).items():
+                self._add(phrases, f"concept:{concept}", path.stem)
+            for category, rules in (data.get("together") or {}).items():
+                if category not in categories:
+                    raise ValueError(f"{path}: unknown category {category!r}; use one of {', '.join(categories)}")
+                for rule in rules:
+                    if tuple(rule) not in self.together.setdefault(category, []):
+                        self.together[category].append(tuple(rule))
+        defined = {p.category for phrases in self._by_first.values() for p in phrases}
+        defined |= {p.category for p in self._wildcard_first}
+        for category, rules in self.together.items():
+            for rule in rules:
+                unknown = [name for name in rule if f"concept:{name}" not in defined]
+                if unknown:
+                    raise ValueError(f"{root}: the {category} rule {list(rule)} names undefined concepts {unknown}")
+
+    def _add(self, phrases: list | None, category: str, language: str) -> None:
+        for raw in phrases or []:
+            words = phrase_words(str(raw))
+            if not words:
+                continue
+            phrase = Phrase(words, category, language)
+            if words[0].endswith("*") or words[0] == MINOR_AGE:
+                self._wildcard_first.append(phrase)
+            else:
+                self._by_first.setdefault(words[0], []).append(phrase)
 
     def find(self, text: str) -> list[Phrase]:
-        """Every phrase that occurs in the message."""
+        """Every phrase and concept phrase that occurs in the message."""
         message = tokens(text)
         found: list[Phrase] = []
         for start, token in enumerate(message):
@@ -96,7 +134,7 @@ class PhraseLexicon:
                 if phrase.matches_at(message, start):
                     found.append(phrase)
             for phrase in self._wildcard_first:
-                if token.startswith(phrase.words[0][:-1]) and phrase.matches_at(message, start):
+                if word_matches(phrase.words[0], token) and phrase.matches_at(message, start):
                     found.append(phrase)
         return found
 
@@ -110,10 +148,17 @@ class Triage(PhraseLexicon):
     def match(self, text: str) -> TriageMatch | None:
         """The most specific emergency the message signals, or None."""
         found = self.find(text)
-        if not found:
-            return None
-        best = min(found, key=lambda p: CATEGORIES.index(p.category))
-        return TriageMatch(best.category, best.language, " ".join(best.words))
+        phrases = [p for p in found if p.category in CATEGORIES]
+        if phrases:
+            best = min(phrases, key=lambda p: CATEGORIES.index(p.category))
+            return TriageMatch(best.category, best.language, " ".join(best.words))
+        concepts = {p.category.removeprefix("concept:"): p for p in found if p.category.startswith("concept:")}
+        for category in CATEGORIES:
+            for rule in self.together.get(category, ()):
+                if all(name in concepts for name in rule):
+                    words = " + ".join(" ".join(concepts[name].words) for name in rule)
+                    return TriageMatch(category, concepts[rule[0]].language, words)
+        return None
 
 
 class ContextMarkers(PhraseLexicon):
