@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.coordination import coordination_for
 from bot.gateway import Gateway, RasaUnavailable
 from bot.handover import Handover
 from bot.privacy import Pseudonyms, load_key
@@ -150,8 +151,9 @@ def build_application(settings: Settings, rasa_url: str, database: Database | No
     content = ContentStore()
     handover = Handover(database, content, settings.counsellor_chat_id) if settings.counsellor_chat_id else None
     application.bot_data["gateway"] = Gateway(RasaClient(rasa_url), database, pseudonyms, content,
-                                              tracker_db=settings.tracker_db, handover=handover,
-                                              counsellor_hours=settings.counsellor_hours)
+                                              tracker_url=settings.tracker_url, handover=handover,
+                                              counsellor_hours=settings.counsellor_hours,
+                                              coordination=coordination_for(settings.redis_url))
 
     private = filters.ChatType.PRIVATE
     other_groups = filters.ChatType.GROUPS
@@ -187,7 +189,7 @@ async def purge_daily(application: Application, settings: Settings, stop: asynci
 
     gateway: Gateway = application.bot_data["gateway"]
     while not stop.is_set():
-        removed = purge_old(gateway.database, settings.tracker_db, settings.retention_days,
+        removed = purge_old(gateway.database, settings.tracker_url, settings.retention_days,
                             settings.case_retention_days)
         gateway.inbox.prune()
         log.info("retention: %d inactive conversations deleted", removed)
@@ -239,6 +241,12 @@ async def serve_polling(application: Application, stop: asyncio.Event, settings:
     await asyncio.gather(*tasks, return_exceptions=True)
     await application.stop()
     await application.shutdown()
+    await close_gateway(application)
+
+
+async def close_gateway(application: Application) -> None:
+    """Close the gateway's shared connections (Redis, with several replicas)."""
+    await application.bot_data["gateway"].coordination.close()
 
 
 def run_bot(settings: Settings, rasa_url: str) -> int:
@@ -274,6 +282,7 @@ def run_webhook(application: Application, settings: Settings) -> int:
         app.create_task(purge_daily(app, settings, stop))
 
     application.post_init = post_init
+    application.post_shutdown = close_gateway
     host, _, port = settings.webhook_listen.partition(":")
     application.run_webhook(
         listen=host, port=int(port or 8080), url_path=urlparse(settings.telegram_webhook_url).path.lstrip("/"),

@@ -7,10 +7,6 @@ import asyncio
 import contextlib
 import html
 import logging
-import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +14,7 @@ from telegram import Bot, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import Forbidden
 
+from bot.coordination import Coordination, LocalCoordination
 from bot.handover import TRANSCRIPT_LINES, Handover
 from bot.inbox import Inbox
 from bot.telegram_io import keyboard, media_kind, with_retries
@@ -31,8 +28,6 @@ from storage.models import SentMessage, User, utcnow
 
 log = logging.getLogger("rahnama.gateway")
 
-FLOOD_MESSAGES = 12  # at most this many messages from one person...
-FLOOD_SECONDS = 30.0  # ...within this many seconds; more get one polite "slow down"
 SHORT_BUTTON = 16
 TYPING_AFTER = 0.3  # seconds before "typing..." is shown  # buttons with titles up to this length go two to a row
 
@@ -43,28 +38,6 @@ FORGET_CANCEL = "/forget_cancel"
 
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer; the update stays in the inbox and is retried."""
-
-
-@dataclass
-class FloodGuard:
-    """A per-person sliding window; answers "slow down" once per window."""
-
-    recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
-    warned: dict[str, float] = field(default_factory=dict)
-
-    def check(self, who: str) -> str:
-        """"ok", "warn" (first message over the limit) or "drop"."""
-        now = time.monotonic()
-        window = self.recent[who]
-        while window and now - window[0] > FLOOD_SECONDS:
-            window.popleft()
-        window.append(now)
-        if len(window) <= FLOOD_MESSAGES:
-            return "ok"
-        if now - self.warned.get(who, 0.0) > FLOOD_SECONDS:
-            self.warned[who] = now
-            return "warn"
-        return "drop"
 
 
 def _username(bot: Bot) -> str | None:
@@ -78,18 +51,17 @@ def _username(bot: Bot) -> str | None:
 class Gateway:
     def __init__(self, rasa: RasaClient, database: Database, pseudonyms: Pseudonyms,
                  content: ContentStore | None = None,
-                 tracker_db: Path | None = None, handover: Handover | None = None,
-                 counsellor_hours: tuple[int, int] = (9, 17)) -> None:
+                 tracker_url: str | None = None, handover: Handover | None = None,
+                 counsellor_hours: tuple[int, int] = (9, 17), coordination: Coordination | None = None) -> None:
         self.rasa = rasa
         self.database = database
         self.inbox = Inbox(database)
         self.pseudonyms = pseudonyms
         self.content = content or ContentStore()
-        self.flood = FloodGuard()
-        self.tracker_db = tracker_db
+        self.coordination = coordination or LocalCoordination()  # per-person order and flood limit
+        self.tracker_url = tracker_url
         self.handover = handover
         self.counsellor_hours = counsellor_hours
-        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- people -------------------------------------------------------------------------------------
     def language_of(self, pseudonym: str, telegram_code: str | None) -> str:
@@ -133,7 +105,7 @@ class Gateway:
             self.inbox.done(update.update_id)
             return
         pseudonym = self.pseudonyms.of(user.id)
-        async with self._locks[pseudonym]:
+        async with self.coordination.person_lock(pseudonym):
             if self.inbox.is_done(update.update_id):
                 return
             if await self._erasure_step(bot, update, pseudonym, chat.id):
@@ -147,7 +119,7 @@ class Gateway:
                 await self.handover.relay_from_user(bot, case, update.effective_message)  # a counsellor answers; never dropped
                 self.inbox.done(update.update_id)
                 return
-            verdict = self.flood.check(pseudonym)
+            verdict = await self.coordination.flood_check(pseudonym)
             if verdict != "ok":
                 if verdict == "warn":
                     language = self.language_of(pseudonym, user.language_code)
@@ -242,7 +214,7 @@ class Gateway:
             for chat, message_id in recent_bot_messages(self.database, pseudonym):
                 with contextlib.suppress(Exception):  # older than 48 hours or already gone
                     await bot.delete_message(chat, message_id)
-            forget_person(self.database, pseudonym, self.tracker_db)
+            forget_person(self.database, pseudonym, self.tracker_url)
             log.info("a person's data was erased on their request")
             await self.send(bot, chat_id, [{"text": html.escape(ui(language, "forget_done")), "buttons": []}])
         return True

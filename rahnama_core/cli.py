@@ -124,7 +124,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from storage.erasure import purge_old
 
     settings = Settings.from_env()
-    removed = purge_old(Database(settings.database_url), settings.tracker_db, settings.retention_days,
+    removed = purge_old(Database(settings.database_url), settings.tracker_url, settings.retention_days,
                         settings.case_retention_days)
     print(f"deleted {removed} conversations inactive for {settings.retention_days} days")
     return 0

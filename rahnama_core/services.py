@@ -14,11 +14,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import httpx
+import yaml
 
 from rahnama_core import REPO_ROOT
 from rahnama_core.settings import Settings
@@ -156,11 +158,8 @@ class Stack:
             raise
 
     def _endpoints_yaml(self) -> str:
-        lines = ["action_endpoint:", f'  url: "{self.action_url}/webhook"']
-        if self.persistent:
-            db = self.settings.tracker_db
-            lines += ["tracker_store:", "  type: SQL", "  dialect: sqlite", f'  db: "{db}"']
-        return "\n".join(lines) + "\n"
+        return endpoints_yaml(self.action_url, self.settings.tracker_url if self.persistent else None,
+                              self.settings.redis_url)
 
     def stop(self) -> None:
         for service in reversed(self.services):
@@ -173,6 +172,33 @@ class Stack:
             yield self
         finally:
             self.stop()
+
+
+def endpoints_yaml(action_url: str, tracker_url: str | None, redis_url: str | None) -> str:
+    """Rasa's endpoints: the action server; the tracker store (None: in memory); with REDIS_URL, a Redis lock
+    store, so that with several Rasa replicas one person's messages are still handled one at a time, in order."""
+    from sqlalchemy.engine import make_url
+
+    endpoints: dict[str, dict[str, object]] = {"action_endpoint": {"url": f"{action_url}/webhook"}}
+    if tracker_url is not None:
+        url = make_url(tracker_url)
+        if url.get_backend_name() == "sqlite":
+            endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": url.database}
+        else:  # the Rasa environment talks to PostgreSQL through psycopg2, its own driver
+            endpoints["tracker_store"] = {
+                "type": "SQL", "dialect": "postgresql", "url": url.host or "localhost", "port": url.port or 5432,
+                "db": url.database, "username": url.username, "password": url.password,
+            }
+    if redis_url:
+        parsed = urllib.parse.urlsplit(redis_url)
+        endpoints["lock_store"] = {
+            "type": "redis", "url": parsed.hostname or "localhost", "port": parsed.port or 6379,
+            "db": int(parsed.path.strip("/") or 0),
+            "password": urllib.parse.unquote(parsed.password) if parsed.password else None,
+            "username": urllib.parse.unquote(parsed.username) if parsed.username else None,
+            "use_ssl": parsed.scheme == "rediss", "key_prefix": "rahnama",
+        }
+    return yaml.safe_dump(endpoints, sort_keys=False)
 
 
 def stop_on_sigterm() -> None:

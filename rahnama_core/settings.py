@@ -60,9 +60,12 @@ class Settings:
     counsellor_hours: tuple[int, int]  # opening and closing hour, Monday to Friday, Sarajevo time
 
     @property
-    def tracker_db(self) -> Path:
-        """Rasa's tracker store (conversations), a SQLite file next to our database."""
-        return self.var_dir / "rasa-tracker.db"
+    def tracker_url(self) -> str:
+        """Rasa's tracker store (conversations): the shared PostgreSQL database when there is one, so that
+        several replicas see the same conversations; otherwise a SQLite file next to our database."""
+        if self.database_url.startswith("postgresql"):
+            return self.database_url
+        return f"sqlite:///{self.var_dir / 'rasa-tracker.db'}"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":

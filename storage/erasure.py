@@ -31,7 +31,7 @@ def recent_bot_messages(database: Database, pseudonym: str) -> list[tuple[int, i
         return [(int(chat), int(message)) for chat, message in rows]
 
 
-def forget_person(database: Database, pseudonym: str, tracker_db: Path | None) -> None:
+def forget_person(database: Database, pseudonym: str, tracker_url: str | None) -> None:
     """Delete everything about one person: their conversation in Rasa's tracker store, their cases with
     their messages and events, preferences, pending updates, their unanswered questions and the record of
     the bot's messages."""
@@ -49,18 +49,28 @@ def forget_person(database: Database, pseudonym: str, tracker_db: Path | None) -
     if database.engine.dialect.name == "sqlite":  # old page images in the write-ahead log go too
         with database.engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    if tracker_db is not None and tracker_db.is_file():
-        engine = create_engine(f"sqlite:///{tracker_db}")
+    if tracker_url is not None:
+        forget_conversation(tracker_url, pseudonym)
+
+
+def forget_conversation(tracker_url: str, pseudonym: str) -> None:
+    """Delete the person's conversation from Rasa's tracker store (a SQLite file or the shared PostgreSQL)."""
+    engine = create_engine(tracker_url)
+    try:
+        if engine.dialect.name == "sqlite" and not Path(str(engine.url.database)).is_file():
+            return  # no conversation was ever stored
         secure_sqlite(engine)
         with engine.begin() as connection:
             if inspect(connection).has_table("events"):
                 connection.execute(text("DELETE FROM events WHERE sender_id = :sender"), {"sender": pseudonym})
-        with engine.connect() as connection:
-            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    finally:
         engine.dispose()
 
 
-def purge_old(database: Database, tracker_db: Path | None, inactive_days: int, case_days: int = 90) -> int:
+def purge_old(database: Database, tracker_url: str | None, inactive_days: int, case_days: int = 90) -> int:
     """Delete conversations inactive for `inactive_days`, transcripts of cases closed more than `case_days`
     ago (the case itself stays, without its messages, for the statistics), and message ids too old to delete
     on phones."""
@@ -73,7 +83,7 @@ def purge_old(database: Database, tracker_db: Path | None, inactive_days: int, c
         session.commit()
     forgotten = [p for p in stale if not _has_open_case(database, p)]  # a waiting case keeps its person
     for pseudonym in forgotten:
-        forget_person(database, pseudonym, tracker_db)
+        forget_person(database, pseudonym, tracker_url)
     return len(forgotten)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 
 def find_binary(name: str) -> str | None:
@@ -47,3 +50,18 @@ class TemporaryPostgres:
         pg_ctl = find_binary("pg_ctl")
         if pg_ctl:
             self._run(pg_ctl, "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop")
+
+
+@contextlib.contextmanager
+def running_postgres() -> Iterator[TemporaryPostgres]:
+    """A server in a fresh folder, stopped and removed afterwards."""
+    from rahnama_core.services import free_port
+
+    folder = Path(tempfile.mkdtemp(prefix="rahnama-pg-"))  # outside pytest's private folders: postgres must enter it
+    folder.chmod(0o755)
+    server = TemporaryPostgres(folder / "cluster", free_port()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,5 +1,6 @@
 """The gateway's own behaviour, with the real python-telegram-bot against the fake Bot API and a stand-in
-for Rasa: typing indicator, "one moment" once while Rasa is down, flood guard, keyboards."""
+for Rasa: typing indicator, "one moment" once while Rasa is down, flood guard, keyboards; two replicas that
+share Redis (REDIS_URL)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import httpx
 import pytest
 from telegram import Bot, Update
 
-from bot.gateway import FLOOD_MESSAGES, Gateway, RasaUnavailable, keyboard
+from bot.coordination import FLOOD_MESSAGES, RedisCoordination
+from bot.gateway import Gateway, RasaUnavailable, keyboard
 from bot.privacy import Pseudonyms
 from rahnama_core.channel import Prepared, RasaReply
 from rahnama_core.content import ContentStore
 from rahnama_core.fake_bot_api import FakeBotAPI
 from storage.db import Database
+from tests.redis_server import running_redis
 
 
 class StandInRasa:
@@ -85,6 +88,40 @@ def test_flooding_gets_one_polite_warning(world) -> None:
     texts = [m["plain_text"] for m in fake.sent(chat_id=9, method="sendMessage")]
     assert texts.count(ContentStore().ui("ps", "flood")) == 1  # in the language of the conversation
     assert len(rasa.received) == FLOOD_MESSAGES
+
+
+def test_two_replicas_answer_a_person_in_order_and_share_the_flood_limit(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+
+    async def scenario(fake: FakeBotAPI, redis_url: str) -> tuple[StandInRasa, list[Gateway]]:
+        rasa = StandInRasa()
+        replicas = [Gateway(rasa, Database(database_url), Pseudonyms(b"k"), ContentStore(),
+                            coordination=RedisCoordination(redis_url)) for _ in range(2)]
+        async with Bot(fake.token, base_url=fake.base_url) as bot:
+            async def on(replica: Gateway, raw: dict) -> None:
+                update = Update.de_json(raw, bot)
+                replica.inbox.receive(update.update_id, "x", raw)
+                await replica.answer(bot, update)
+
+            rasa.delay = 0.4  # the first message is slow on replica 0; the second reaches replica 1 meanwhile
+            first = asyncio.create_task(on(replicas[0], fake.user_sends(10, "first")))
+            await asyncio.sleep(0.1)
+            await on(replicas[1], fake.user_sends(10, "second"))
+            await first
+            rasa.delay = 0.0
+            for index in range(FLOOD_MESSAGES + 3):
+                await on(replicas[index % 2], fake.user_sends(11, f"message {index}"))
+        for replica in replicas:
+            await replica.coordination.close()
+        return rasa, replicas
+
+    with FakeBotAPI() as fake, running_redis() as redis_url:
+        rasa, _ = asyncio.run(scenario(fake, redis_url))
+        assert rasa.received[:2] == ["first", "second"]  # in the order the person wrote them
+        assert [m["plain_text"] for m in fake.sent(chat_id=10, method="sendMessage")] == ["answer", "answer"]
+        texts = [m["plain_text"] for m in fake.sent(chat_id=11, method="sendMessage")]
+        assert texts.count(ContentStore().ui("ps", "flood")) == 1  # one warning, whichever replica sends it
+        assert len(rasa.received) == 2 + FLOOD_MESSAGES
 
 
 def test_keyboards_put_short_buttons_two_to_a_row_and_drop_foreign_payloads() -> None:

@@ -11,25 +11,15 @@ import pytest
 from sqlalchemy import text
 
 from bot.inbox import Inbox
-from rahnama_core.services import free_port
 from storage.db import Database
 from storage.gaps import frequent_unanswered, record_unanswered
-from tests.postgres import TemporaryPostgres
+from tests.postgres import TemporaryPostgres, running_postgres
 
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[TemporaryPostgres]:
-    import shutil
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="rahnama-pg-"))  # outside pytest's private folders: postgres must enter it
-    folder.chmod(0o755)
-    server = TemporaryPostgres(folder / "cluster", free_port()).start()
-    try:
+    with running_postgres() as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
