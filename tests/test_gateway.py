@@ -28,11 +28,14 @@ class StandInRasa:
         self.delay = 0.0
         self.down = False
         self.received: list[str] = []
+        self.log: list[str] = []  # "start <message>" and "end <message>", in the order they happen
 
     async def send(self, sender: str, prepared: Prepared, metadata: dict | None = None) -> RasaReply:
         if self.down:
             raise httpx.ConnectError("Rasa is down")
+        self.log.append(f"start {prepared.message}")
         await asyncio.sleep(self.delay)
+        self.log.append(f"end {prepared.message}")
         self.received.append(prepared.message)
         return RasaReply([{"text": "<b>answer</b>", "buttons": [{"title": "Asylum", "payload": '/show_family{"family":"asylum"}'}]}],
                          {"language": "ps"})
@@ -117,7 +120,8 @@ def test_two_replicas_answer_a_person_in_order_and_share_the_flood_limit(tmp_pat
 
     with FakeBotAPI() as fake, running_redis() as redis_url:
         rasa, _ = asyncio.run(scenario(fake, redis_url))
-        assert rasa.received[:2] == ["first", "second"]  # in the order the person wrote them
+        # one at a time, in the order the person wrote them: the second waits until the first is answered
+        assert rasa.log[:4] == ["start first", "end first", "start second", "end second"]
         assert [m["plain_text"] for m in fake.sent(chat_id=10, method="sendMessage")] == ["answer", "answer"]
         texts = [m["plain_text"] for m in fake.sent(chat_id=11, method="sendMessage")]
         assert texts.count(ContentStore().ui("ps", "flood")) == 1  # one warning, whichever replica sends it
