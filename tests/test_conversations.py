@@ -115,6 +115,14 @@ def test_danger_words_about_the_past_or_a_hypothetical_are_not_an_emergency(conv
     assert reply.meta["priority"] != "urgent" and not reply.meta["topic"].startswith("emergency.")
 
 
+@pytest.mark.parametrize("text", ["<i>unclosed", "i zere blorfing", "i qutro lozeosven"])
+def test_words_the_bot_has_never_seen_are_not_an_emergency_but_get_the_safety_net(conversation, text: str) -> None:
+    reply = conversation.say(text, telegram_language_code="en")
+    assert reply.meta["priority"] != "urgent" and not (reply.meta["topic"] or "").startswith("emergency.")
+    buttons = [b["payload"] for r in reply.replies for b in r.get("buttons") or []]
+    assert any(p.startswith("/emergency_") for p in buttons)  # one tap to urgent help all the same
+
+
 def test_the_danger_button_opens_an_urgent_case(conversation) -> None:
     conversation.say("زنم حامله است، کجا می‌تونه زایمان کنه؟")
     reply = conversation.press("/emergency_medical")

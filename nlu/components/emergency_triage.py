@@ -12,6 +12,10 @@ is the ConText idea from clinical text processing: a finding qualified as histor
 not a current one. The two thresholds were chosen on the development sets (nlu/safety_dev, nlu/dev); they
 are measured on the held-out sets with `./rahnama bench safety`.
 
+The classifier alone never flags a message none of whose words (two letters or more) it has seen in training:
+"i zqorble" or "<i>unclosed" would otherwise look like "i ..." emergencies from letter n-grams alone. Such a
+message still gets the safety net (the emergency numbers and a button), and the lexicon still flags.
+
 A flagged message gets the emergency intent with the most probability (or the lexicon's category), so the
 emergency card and an urgent case follow, whatever the classifier's top intent was. A message that is not
 flagged never keeps an emergency intent: it gets its best ordinary intent, or the fallback.
@@ -28,7 +32,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.components.intent_classifier import CONTEXT_KEY
+from nlu.components.intent_classifier import CONTEXT_KEY, KNOWN_WORDS_KEY
 from rahnama_core.triage import Triage
 
 EMERGENCY_PREFIX = "emergency_"
@@ -73,7 +77,7 @@ class EmergencyTriage(GraphComponent):
         context = message.get(CONTEXT_KEY) or []
         if match is not None and not context and score >= self.config["lexicon_veto_below"]:
             self._flag(message, f"{EMERGENCY_PREFIX}{match.category}", 1.0, "lexicon", ranking)
-        elif score >= self.config["threshold"]:
+        elif score >= self.config["threshold"] and message.get(KNOWN_WORDS_KEY, 1) > 0:
             self._flag(message, emergencies[0]["name"], score, "classifier", ranking)
         elif str((message.get(INTENT) or {}).get("name", "")).startswith(EMERGENCY_PREFIX):
             self._demote(message, ranking)

@@ -30,6 +30,7 @@ from rahnama_core.triage import ContextMarkers
 
 MODEL_FILE = "intent_classifier.joblib"
 CONTEXT_KEY = "context_markers"  # the message's context markers, read by EmergencyTriage
+KNOWN_WORDS_KEY = "known_words"  # how many of the message's words (2 letters or more) training has seen
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -63,6 +64,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._weights = np.ascontiguousarray(classifier.coef_.T)
         self._bias = classifier.intercept_
         self._labels = [str(label) for label in classifier.classes_]
+        words = self._pipeline.named_steps["features"].transformer_list[0][1]
+        self._vocabulary = {term for term in words.vocabulary_ if " " not in term}
+
+    def known_words(self, text: str) -> int:
+        """Words of two letters or more that training has seen: a message of none ("i zqorble") is one the
+        classifier can only guess at from letter n-grams."""
+        words = [word for word in text.split() if len(word) >= 2 and not word.startswith("__")]
+        return sum(1 for word in words if word in self._vocabulary)
 
     @classmethod
     def create(
@@ -127,8 +136,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         if self._pipeline is None:
             return messages
-        probabilities = self.probabilities([self._text(message) for message in messages])
-        for message, row in zip(messages, probabilities):
+        texts = [self._text(message) for message in messages]
+        probabilities = self.probabilities(texts)
+        for message, text, row in zip(messages, texts, probabilities):
+            message.set(KNOWN_WORDS_KEY, self.known_words(text))
             order = row.argsort()[::-1][: self.config["ranking_length"] or None]  # 0: every intent (triage sums them)
             ranking = [{"name": self._labels[i], "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
