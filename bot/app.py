@@ -25,6 +25,7 @@ from telegram.ext import (
 from bot.coordination import coordination_for
 from bot.gateway import Gateway, RasaUnavailable
 from bot.handover import Handover
+from bot.queue import CHECK_SECONDS, CaseQueue
 from bot.privacy import Pseudonyms, load_key
 from rahnama_core.channel import RasaClient
 from rahnama_core.content import ContentStore
@@ -197,6 +198,22 @@ async def purge_daily(application: Application, settings: Settings, stop: asynci
             await asyncio.wait_for(stop.wait(), timeout=RETENTION_CHECK_SECONDS)
 
 
+async def watch_cases(application: Application, settings: Settings, stop: asyncio.Event) -> None:
+    """Keep the counsellors' queue up to date and remind them of cases nobody has answered in time."""
+    gateway: Gateway = application.bot_data["gateway"]
+    if gateway.handover is None:
+        return
+    queue = CaseQueue(gateway.handover, settings.counsellor_hours)
+    while not stop.is_set():
+        try:
+            await queue.remind(application.bot)
+            await queue.refresh(application.bot)
+        except TelegramError as error:  # Telegram unavailable: try again at the next check
+            log.warning("could not update the counsellors' queue: %s", type(error).__name__)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=CHECK_SECONDS)
+
+
 async def poll(application: Application, stop: asyncio.Event) -> None:
     """Long polling that stores each update before confirming it to Telegram (the next offset)."""
     gateway: Gateway = application.bot_data["gateway"]
@@ -233,7 +250,8 @@ async def serve_polling(application: Application, stop: asyncio.Event, settings:
     await register_commands(application)
     await application.start()
     tasks = [asyncio.create_task(poll(application, stop)), asyncio.create_task(retry_pending(application, stop)),
-             asyncio.create_task(purge_daily(application, settings, stop))]
+             asyncio.create_task(purge_daily(application, settings, stop)),
+             asyncio.create_task(watch_cases(application, settings, stop))]
     log.info("the Telegram gateway is polling")
     await stop.wait()
     for task in tasks:
@@ -280,6 +298,7 @@ def run_webhook(application: Application, settings: Settings) -> int:
         await register_commands(app)
         app.create_task(retry_pending(app, stop))
         app.create_task(purge_daily(app, settings, stop))
+        app.create_task(watch_cases(app, settings, stop))
 
     application.post_init = post_init
     application.post_shutdown = close_gateway

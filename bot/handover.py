@@ -28,6 +28,11 @@ SARAJEVO = ZoneInfo("Europe/Sarajevo")
 TRANSCRIPT_LINES = 6
 
 
+def mentions(counsellors: list[Counsellor]) -> str:
+    """Counsellors as mentions that notify them, by alias."""
+    return ", ".join(f'<a href="tg://user?id={c.telegram_user_id}">{html.escape(c.alias)}</a>' for c in counsellors)
+
+
 class Handover:
     def __init__(self, database: Database, content: ContentStore, group_id: int | None) -> None:
         self.database = database
@@ -66,7 +71,7 @@ class Handover:
                     return mine[0]
             return open_cases[0] if len(open_cases) == 1 else None
 
-    def _event(self, case_id: int | None, actor: str, action: str) -> None:
+    def record_event(self, case_id: int | None, actor: str, action: str) -> None:
         with self.database.session() as session:
             session.add(CaseEvent(case_id=case_id, actor=actor, action=action))
             session.commit()
@@ -86,7 +91,7 @@ class Handover:
             session.add(case)
             session.commit()
             session.refresh(case)
-        self._event(case.id, "system", "opened")
+        self.record_event(case.id, "system", "opened")
         if self.group_id is None:
             return case
         thread = None
@@ -113,7 +118,7 @@ class Handover:
 
     def _card(self, case: Case, transcript: list[str]) -> str:
         opened = case.opened_at.astimezone(SARAJEVO).strftime("%H:%M") if case.opened_at else "-"
-        speakers = [c for c in self._counsellors() if case.language in c.languages.split(",")]
+        speakers = self.speakers_of(case.language)
         lines = [
             f"<b>Case #{case.id}</b> — {'🔴 URGENT' if case.priority == 'urgent' else 'normal'}",
             f"Language: {html.escape(NATIVE_NAMES.get(case.language, case.language))} ({case.language})",
@@ -123,15 +128,16 @@ class Handover:
         if transcript:
             lines += ["", "<b>Last messages</b>"] + [f"• {html.escape(line[:300])}" for line in transcript]
         if speakers:
-            lines += ["", "Speaks the language: " + ", ".join(
-                f'<a href="tg://user?id={c.telegram_user_id}">{html.escape(c.alias)}</a>' for c in speakers)]
+            lines += ["", "Speaks the language: " + mentions(speakers)]
         lines += ["", "Reply in this topic to answer. /answer &lt;key&gt; sends a reviewed answer in the person's "
                       "language, /note adds an internal note, /close ends the case."]
         return "\n".join(lines)
 
-    def _counsellors(self) -> list[Counsellor]:
+    def speakers_of(self, language: str) -> list[Counsellor]:
+        """Active counsellors who speak the language."""
         with self.database.session() as session:
-            return list(session.scalars(select(Counsellor).where(Counsellor.active)))
+            counsellors = list(session.scalars(select(Counsellor).where(Counsellor.active)))
+        return [c for c in counsellors if language in c.languages.split(",")]
 
     async def relay_from_user(self, bot: Bot, case: Case, message: Message) -> None:
         """Copy the person's message, of any kind, into the case's topic (as text where copying fails)."""
@@ -158,7 +164,7 @@ class Handover:
         counsellor = self.counsellor(sender.id)
         case = self._case_for(message, counsellor)
         if counsellor is None:
-            self._event(case.id if case else None, "stranger", "ignored")
+            self.record_event(case.id if case else None, "stranger", "ignored")
             return
         if case is None or case.status == "closed":
             return
@@ -170,14 +176,14 @@ class Handover:
             with self.database.session() as session:
                 session.add(CaseMessage(case_id=case.id, direction="note", kind="text", text=argument))
                 session.commit()
-            self._event(case.id, actor, "note")
+            self.record_event(case.id, actor, "note")
             return
         if command == "/close":
             await self.close(bot, case, counsellor)
             return
         if not self._may_act(case, counsellor):
             await self._tell_group(bot, case, f"Case #{case.id} is handled by another counsellor.")
-            self._event(case.id, actor, "refused")
+            self.record_event(case.id, actor, "refused")
             return
         self._assign(case, counsellor)
         if command == "/take":
@@ -239,10 +245,10 @@ class Handover:
         with self.database.session() as session:
             case = session.get(Case, case_id)
         if counsellor is None or case is None or case.status == "closed":
-            self._event(case_id, "stranger" if counsellor is None else "system", "ignored")
+            self.record_event(case_id, "stranger" if counsellor is None else "system", "ignored")
             return
         if not self._may_act(case, counsellor):
-            self._event(case.id, f"counsellor:{counsellor.id}", "refused")
+            self.record_event(case.id, f"counsellor:{counsellor.id}", "refused")
             return
         if action == "case_take":
             self._assign(case, counsellor)
@@ -253,7 +259,7 @@ class Handover:
     async def close(self, bot: Bot, case: Case, counsellor: Counsellor) -> None:
         """End the case: the person gets a closing message and "did this help?", and the bot answers again."""
         if not self._may_act(case, counsellor):
-            self._event(case.id, f"counsellor:{counsellor.id}", "refused")
+            self.record_event(case.id, f"counsellor:{counsellor.id}", "refused")
             return
         with self.database.session() as session:
             stored = session.get(Case, case.id)
@@ -282,7 +288,7 @@ class Handover:
             last = session.scalars(
                 select(Case).where(Case.user_pseudonym == pseudonym).order_by(Case.id.desc())
             ).first()
-        self._event(last.id if last else None, "user", f"feedback_{value}"[:32])
+        self.record_event(last.id if last else None, "user", f"feedback_{value}"[:32])
 
     def working_hours_note(self, language: str, hours: tuple[int, int], now: dt.datetime | None = None) -> str:
         """What the person hears when a case opens: a counsellor will answer, or when counsellors are back

@@ -1247,6 +1247,11 @@ class FakeBotAPI:
         with self._cond:
             return copy.deepcopy([d for d in self._deleted if chat_id is None or d["chat_id"] == chat_id])
 
+    def pinned(self, chat_id: int) -> int | None:
+        """The id of the message the bot pinned last in a chat, if any."""
+        with self._cond:
+            return self._pinned.get(chat_id)
+
     def forum_topics(self, chat_id: int) -> list[dict[str, Any]]:
         """Topics of a forum: dicts with message_thread_id, name, icon_color, is_closed."""
         with self._cond:
@@ -1327,6 +1332,7 @@ class FakeBotAPI:
         self._sent: list[dict[str, Any]] = []
         self._actions: list[dict[str, Any]] = []
         self._deleted: list[dict[str, Any]] = []
+        self._pinned: dict[int, int] = {}
         self._answers: list[dict[str, Any]] = []
         self._errors: list[dict[str, Any]] = []
         self._requests: Counter = Counter()
@@ -1963,6 +1969,7 @@ class FakeBotAPI:
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
             "deleteMessages": self._delete_messages,
+            "pinChatMessage": self._pin_chat_message,
             "answerCallbackQuery": self._answer_callback_query,
             "sendChatAction": self._send_chat_action,
             "setMyCommands": self._set_my_commands,
@@ -2250,6 +2257,14 @@ class FakeBotAPI:
             raise _bad("message can't be deleted")
         del self._messages[chat["id"]][mid]
         self._deleted.append({"chat_id": chat["id"], "message_id": mid, "time": time.time()})
+        return True
+
+    def _pin_chat_message(self, params: _Params) -> bool:
+        chat = self._chat(params, writing=False)
+        mid = params.int("message_id")
+        if mid is None or self._messages.get(chat["id"], {}).get(mid) is None:
+            raise _bad("message to pin not found")
+        self._pinned[chat["id"]] = mid
         return True
 
     def _delete_messages(self, params: _Params) -> bool:

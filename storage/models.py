@@ -131,3 +131,14 @@ class CaseMessage(Base):
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Board(Base):
+    """The queue message in the counsellors' group that the gateway keeps up to date (one per group)."""
+
+    __tablename__ = "boards"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)  # what it shows now, so an unchanged queue is not edited again
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
