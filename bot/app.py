@@ -206,8 +206,9 @@ async def watch_cases(application: Application, settings: Settings, stop: asynci
     queue = CaseQueue(gateway.handover, settings.counsellor_hours)
     while not stop.is_set():
         try:
-            await queue.remind(application.bot)
-            await queue.refresh(application.bot)
+            async with gateway.coordination.job_lock("queue"):  # with several replicas, one at a time
+                await queue.remind(application.bot)
+                await queue.refresh(application.bot)
         except TelegramError as error:  # Telegram unavailable: try again at the next check
             log.warning("could not update the counsellors' queue: %s", type(error).__name__)
         with contextlib.suppress(asyncio.TimeoutError):

@@ -1,5 +1,6 @@
-"""What the gateway's replicas share: one person's updates are answered one at a time and in order, and the
-flood limit counts all of a person's messages, whichever replica receives them.
+"""What the gateway's replicas share: one person's updates are answered one at a time and in order, the flood
+limit counts all of a person's messages, whichever replica receives them, and a periodic job (the counsellors'
+queue and reminders) runs on one replica at a time.
 
 In one process (no REDIS_URL) memory is enough: `LocalCoordination`. With REDIS_URL every replica uses the
 same Redis: `RedisCoordination`. Keys carry only the keyed pseudonym, never a Telegram id, and expire.
@@ -23,6 +24,9 @@ KEY_PREFIX = "rahnama"
 class Coordination(Protocol):
     def person_lock(self, pseudonym: str) -> AsyncContextManager[object]:
         """Held while one update of this person is answered."""
+
+    def job_lock(self, name: str) -> AsyncContextManager[object]:
+        """Held while one replica does a periodic job (the counsellors' queue), so no two do it at once."""
 
     async def flood_check(self, pseudonym: str) -> str:
         """"ok", "warn" (the first message over the limit) or "drop"."""
@@ -63,6 +67,9 @@ class LocalCoordination:
     def person_lock(self, pseudonym: str) -> AsyncContextManager[object]:
         return self._locks[pseudonym]
 
+    def job_lock(self, name: str) -> AsyncContextManager[object]:
+        return self._locks[f"job:{name}"]
+
     async def flood_check(self, pseudonym: str) -> str:
         return self._flood.check(pseudonym)
 
@@ -80,6 +87,9 @@ class RedisCoordination:
 
     def person_lock(self, pseudonym: str) -> AsyncContextManager[object]:
         return self.redis.lock(f"{KEY_PREFIX}:person:{pseudonym}", timeout=PERSON_LOCK_SECONDS, sleep=0.05)
+
+    def job_lock(self, name: str) -> AsyncContextManager[object]:
+        return self.redis.lock(f"{KEY_PREFIX}:job:{name}", timeout=PERSON_LOCK_SECONDS, sleep=0.2)
 
     async def flood_check(self, pseudonym: str) -> str:
         key = f"{KEY_PREFIX}:flood:{pseudonym}"

@@ -84,3 +84,33 @@ def test_the_queue_shows_who_waits_and_reminds_once_when_nobody_answers(tmp_path
     with FakeBotAPI() as fake:
         fake.register_group(GROUP, "Counsellors", is_forum=True)
         asyncio.run(scenario(fake))
+
+
+def test_with_several_replicas_one_reminder_is_sent(tmp_path: Path) -> None:
+    from bot.coordination import RedisCoordination
+    from tests.redis_server import running_redis
+
+    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    handover = Handover(database, ContentStore(), GROUP)
+
+    async def scenario(fake: FakeBotAPI, redis_url: str) -> list[list[int]]:
+        replicas = [RedisCoordination(redis_url), RedisCoordination(redis_url)]
+        async with Bot(fake.token, base_url=fake.base_url) as bot:
+            urgent = await handover.open_case(bot, "p-urgent", 7002, {"language": "fa", "priority": "urgent"}, [])
+            later = urgent.opened_at.replace(tzinfo=dt.timezone.utc) + dt.timedelta(minutes=6)
+
+            async def job(coordination: RedisCoordination) -> list[int]:
+                async with coordination.job_lock("queue"):
+                    return await CaseQueue(handover, hours=(0, 24)).remind(bot, later)
+
+            results = await asyncio.gather(*(job(replica) for replica in replicas))
+        for replica in replicas:
+            await replica.close()
+        return results
+
+    with FakeBotAPI() as fake, running_redis() as redis_url:
+        fake.register_group(GROUP, "Counsellors", is_forum=True)
+        results = asyncio.run(scenario(fake, redis_url))
+        assert sorted(results, key=len) == [[], [1]]
+        reminders = [m for m in fake.sent(chat_id=GROUP, method="sendMessage") if m["plain_text"].startswith("⏰")]
+        assert len(reminders) == 1
