@@ -17,7 +17,7 @@ from typing import AsyncContextManager, Protocol
 
 FLOOD_MESSAGES = 12  # at most this many messages from one person...
 FLOOD_SECONDS = 30.0  # ...within this many seconds; more get one polite "slow down"
-PERSON_LOCK_SECONDS = 120  # a replica that dies while answering frees the person after this (as the inbox lease)
+LOCK_SECONDS = 120  # a replica that dies while holding a lock frees it after this (as the inbox lease)
 KEY_PREFIX = "rahnama"
 
 
@@ -86,10 +86,10 @@ class RedisCoordination:
         self.redis = redis.from_url(url)  # connects on first use, not here
 
     def person_lock(self, pseudonym: str) -> AsyncContextManager[object]:
-        return self.redis.lock(f"{KEY_PREFIX}:person:{pseudonym}", timeout=PERSON_LOCK_SECONDS, sleep=0.05)
+        return self.redis.lock(f"{KEY_PREFIX}:person:{pseudonym}", timeout=LOCK_SECONDS, sleep=0.05)
 
     def job_lock(self, name: str) -> AsyncContextManager[object]:
-        return self.redis.lock(f"{KEY_PREFIX}:job:{name}", timeout=PERSON_LOCK_SECONDS, sleep=0.2)
+        return self.redis.lock(f"{KEY_PREFIX}:job:{name}", timeout=LOCK_SECONDS, sleep=0.2)
 
     async def flood_check(self, pseudonym: str) -> str:
         key = f"{KEY_PREFIX}:flood:{pseudonym}"

@@ -33,6 +33,13 @@ def mentions(counsellors: list[Counsellor]) -> str:
     return ", ".join(f'<a href="tg://user?id={c.telegram_user_id}">{html.escape(c.alias)}</a>' for c in counsellors)
 
 
+def in_working_hours(now: dt.datetime, hours: tuple[int, int]) -> bool:
+    """Monday to Friday, from the opening to the closing hour, Sarajevo time."""
+    local = now.astimezone(SARAJEVO)
+    opens, closes = hours
+    return local.weekday() < 5 and opens <= local.hour < closes
+
+
 class Handover:
     def __init__(self, database: Database, content: ContentStore, group_id: int | None) -> None:
         self.database = database
@@ -296,11 +303,10 @@ class Handover:
         from babel.dates import format_datetime
 
         local = (now or dt.datetime.now(SARAJEVO)).astimezone(SARAJEVO)
-        opens, closes = hours
-        if local.weekday() < 5 and opens <= local.hour < closes:
+        if in_working_hours(local, hours):
             return self.content.ui(language, "handover_waiting")
         for offset in range(8):
-            back = (local + dt.timedelta(days=offset)).replace(hour=opens, minute=0, second=0, microsecond=0)
+            back = (local + dt.timedelta(days=offset)).replace(hour=hours[0], minute=0, second=0, microsecond=0)
             if back > local and back.weekday() < 5:
                 break
         when = format_datetime(back, "EEEE HH:mm", locale=language)

@@ -13,9 +13,9 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.handover import SARAJEVO, Handover, mentions
+from bot.handover import SARAJEVO, Handover, in_working_hours, mentions
 from bot.telegram_io import with_retries
-from storage.models import Board, Case, CaseEvent, Counsellor, utcnow
+from storage.models import Board, Case, CaseEvent, Counsellor, as_utc, utcnow
 
 log = logging.getLogger("rahnama.queue")
 
@@ -32,11 +32,6 @@ def duration(delta: dt.timedelta) -> str:
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite gives back naive datetimes; ours are stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
 class CaseQueue:
     def __init__(self, handover: Handover, hours: tuple[int, int] = (9, 17)) -> None:
         self.handover = handover
@@ -50,7 +45,7 @@ class CaseQueue:
         with self.database.session() as session:
             cases = list(session.scalars(select(Case).where(Case.status != "closed")))
         return sorted(cases, key=lambda c: (c.first_response_at is not None, c.priority != "urgent",
-                                            _aware(c.opened_at)))
+                                            as_utc(c.opened_at)))
 
     def _topic_link(self, case: Case) -> str:
         """`#12`, linked to the case's forum topic when the group has topics."""
@@ -61,18 +56,18 @@ class CaseQueue:
         return label
 
     def text(self, now: dt.datetime | None = None) -> str:
-        now = _aware(now) if now else utcnow()
+        now = as_utc(now) if now else utcnow()
         cases = self.open_cases()
         with self.database.session() as session:
             aliases = {c.id: c.alias for c in session.scalars(select(Counsellor))}
         stamp = now.astimezone(SARAJEVO).strftime("%H:%M")
         lines = [f"<b>Open cases: {len(cases)}</b> (at {stamp}, Sarajevo time)"]
         for case in cases[:MAX_LINES]:
-            opened = _aware(case.opened_at)
+            opened = as_utc(case.opened_at)
             if case.first_response_at is None:
                 state = f"<b>waiting {duration(now - opened)}</b>"
             else:
-                state = f"answered after {duration(_aware(case.first_response_at) - opened)}"
+                state = f"answered after {duration(as_utc(case.first_response_at) - opened)}"
             who = html.escape(aliases.get(case.assignee_id, "?")) if case.assignee_id else "nobody yet"
             mark = "🔴" if case.priority == "urgent" else "⚪"
             lines.append(f"{mark} {self._topic_link(case)} · {case.language} · {html.escape(case.topic or '-')} · "
@@ -116,16 +111,11 @@ class CaseQueue:
             session.add(board)
             session.commit()
 
-    def _in_working_hours(self, now: dt.datetime) -> bool:
-        local = now.astimezone(SARAJEVO)
-        opens, closes = self.hours
-        return local.weekday() < 5 and opens <= local.hour < closes
-
     async def remind(self, bot: Bot, now: dt.datetime | None = None) -> list[int]:
         """Remind the group, once per case, of cases nobody has answered in time; the ids of those reminded."""
         if self.group_id is None:
             return []
-        now = _aware(now) if now else utcnow()
+        now = as_utc(now) if now else utcnow()
         with self.database.session() as session:
             reminded = set(session.scalars(select(CaseEvent.case_id).where(CaseEvent.action == REMINDED)))
         due = []
@@ -134,13 +124,13 @@ class CaseQueue:
                 continue
             urgent = case.priority == "urgent"
             after = URGENT_REMINDER_AFTER if urgent else NORMAL_REMINDER_AFTER
-            if now - _aware(case.opened_at) >= after and (urgent or self._in_working_hours(now)):
+            if now - as_utc(case.opened_at) >= after and (urgent or in_working_hours(now, self.hours)):
                 due.append(case)
         for case in due:
             speakers = self.handover.speakers_of(case.language)
             priority = "🔴 URGENT" if case.priority == "urgent" else "normal"
             text = (f"⏰ Case #{case.id} ({priority}, {case.language}) "
-                    f"has waited {duration(now - _aware(case.opened_at))} without an answer."
+                    f"has waited {duration(now - as_utc(case.opened_at))} without an answer."
                     + (f" Speaks the language: {mentions(speakers)}" if speakers else ""))
             await with_retries(bot.send_message, self.group_id, text, parse_mode=ParseMode.HTML,
                                message_thread_id=case.thread_id)

@@ -168,15 +168,14 @@ def cmd_cases(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from storage.db import Database
-    from storage.models import Case, utcnow
+    from storage.models import Case, as_utc, utcnow
 
     database = Database(Settings.from_env().database_url)
     with database.session() as session:
         cases = list(session.scalars(select(Case).where(Case.status != "closed").order_by(Case.opened_at)))
     print(f"{'case':>6} {'priority':8} {'language':8} {'team':10} {'status':9} {'topic':30} waiting")
     for case in cases:
-        opened = case.opened_at if case.opened_at.tzinfo else case.opened_at.replace(tzinfo=utcnow().tzinfo)
-        minutes = int((utcnow() - opened).total_seconds() // 60)
+        minutes = int((utcnow() - as_utc(case.opened_at)).total_seconds() // 60)
         print(f"{case.id:>6} {case.priority:8} {case.language:8} {case.team:10} {case.status:9} "
               f"{(case.topic or '-'):30} {minutes // 60}h{minutes % 60:02d}")
     return 0

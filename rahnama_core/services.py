@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -190,13 +189,11 @@ def endpoints_yaml(action_url: str, tracker_url: str | None, redis_url: str | No
                 "db": url.database, "username": url.username, "password": url.password,
             }
     if redis_url:
-        parsed = urllib.parse.urlsplit(redis_url)
+        url = make_url(redis_url)
         endpoints["lock_store"] = {
-            "type": "redis", "url": parsed.hostname or "localhost", "port": parsed.port or 6379,
-            "db": int(parsed.path.strip("/") or 0),
-            "password": urllib.parse.unquote(parsed.password) if parsed.password else None,
-            "username": urllib.parse.unquote(parsed.username) if parsed.username else None,
-            "use_ssl": parsed.scheme == "rediss", "key_prefix": "rahnama",
+            "type": "redis", "url": url.host or "localhost", "port": url.port or 6379, "db": int(url.database or 0),
+            "password": url.password or None, "username": url.username or None,
+            "use_ssl": url.drivername == "rediss", "key_prefix": "rahnama",
         }
     return yaml.safe_dump(endpoints, sort_keys=False)
 

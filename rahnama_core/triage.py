@@ -67,8 +67,9 @@ def phrase_words(raw: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Phrase:
     words: tuple[str, ...]
-    category: str
+    category: str  # or, for a concept phrase, the concept's name
     language: str
+    concept: bool = False
 
     def matches_at(self, message: list[str], start: int) -> bool:
         if start + len(self.words) > len(message):
@@ -90,6 +91,7 @@ class PhraseLexicon:
         self._by_first: dict[str, list[Phrase]] = {}
         self._wildcard_first: list[Phrase] = []
         self.together: dict[str, list[tuple[str, ...]]] = {}  # category -> rules, each a tuple of concept names
+        self._concepts: set[str] = set()
         for path in sorted(root.glob("*.yml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             for category, phrases in data.items():
@@ -99,27 +101,26 @@ class PhraseLexicon:
                     raise ValueError(f"{path}: unknown category {category!r}; use one of {', '.join(categories)}")
                 self._add(phrases, category, path.stem)
             for concept, phrases in (data.get("concepts") or {}).items():
-                self._add(phrases, f"concept:{concept}", path.stem)
+                self._add(phrases, concept, path.stem, concept=True)
+                self._concepts.add(concept)
             for category, rules in (data.get("together") or {}).items():
                 if category not in categories:
                     raise ValueError(f"{path}: unknown category {category!r}; use one of {', '.join(categories)}")
                 for rule in rules:
                     if tuple(rule) not in self.together.setdefault(category, []):
                         self.together[category].append(tuple(rule))
-        defined = {p.category for phrases in self._by_first.values() for p in phrases}
-        defined |= {p.category for p in self._wildcard_first}
         for category, rules in self.together.items():
             for rule in rules:
-                unknown = [name for name in rule if f"concept:{name}" not in defined]
+                unknown = [name for name in rule if name not in self._concepts]
                 if unknown:
                     raise ValueError(f"{root}: the {category} rule {list(rule)} names undefined concepts {unknown}")
 
-    def _add(self, phrases: list | None, category: str, language: str) -> None:
+    def _add(self, phrases: list | None, category: str, language: str, concept: bool = False) -> None:
         for raw in phrases or []:
             words = phrase_words(str(raw))
             if not words:
                 continue
-            phrase = Phrase(words, category, language)
+            phrase = Phrase(words, category, language, concept)
             if words[0].endswith("*") or words[0] == MINOR_AGE:
                 self._wildcard_first.append(phrase)
             else:
@@ -148,11 +149,11 @@ class Triage(PhraseLexicon):
     def match(self, text: str) -> TriageMatch | None:
         """The most specific emergency the message signals, or None."""
         found = self.find(text)
-        phrases = [p for p in found if p.category in CATEGORIES]
+        phrases = [p for p in found if not p.concept]
         if phrases:
             best = min(phrases, key=lambda p: CATEGORIES.index(p.category))
             return TriageMatch(best.category, best.language, " ".join(best.words))
-        concepts = {p.category.removeprefix("concept:"): p for p in found if p.category.startswith("concept:")}
+        concepts = {p.category: p for p in found if p.concept}
         for category in CATEGORIES:
             for rule in self.together.get(category, ()):
                 if all(name in concepts for name in rule):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import create_engine, delete, event, inspect, select, text
+from sqlalchemy import Engine, create_engine, delete, event, inspect, make_url, select, text
 
 from storage.db import Database
 from storage.models import Case, CaseEvent, CaseMessage, FallbackMessage, InboxUpdate, SentMessage, User, utcnow
@@ -55,19 +56,24 @@ def forget_person(database: Database, pseudonym: str, tracker_url: str | None) -
 
 def forget_conversation(tracker_url: str, pseudonym: str) -> None:
     """Delete the person's conversation from Rasa's tracker store (a SQLite file or the shared PostgreSQL)."""
+    url = make_url(tracker_url)
+    if url.get_backend_name() == "sqlite" and not Path(str(url.database)).is_file():
+        return  # no conversation was ever stored
+    engine = tracker_engine(tracker_url)
+    with engine.begin() as connection:
+        if inspect(connection).has_table("events"):
+            connection.execute(text("DELETE FROM events WHERE sender_id = :sender"), {"sender": pseudonym})
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+
+@lru_cache(maxsize=4)
+def tracker_engine(tracker_url: str) -> Engine:
+    """One engine per tracker store for the process (the daily purge forgets many people in a row)."""
     engine = create_engine(tracker_url)
-    try:
-        if engine.dialect.name == "sqlite" and not Path(str(engine.url.database)).is_file():
-            return  # no conversation was ever stored
-        secure_sqlite(engine)
-        with engine.begin() as connection:
-            if inspect(connection).has_table("events"):
-                connection.execute(text("DELETE FROM events WHERE sender_id = :sender"), {"sender": pseudonym})
-        if engine.dialect.name == "sqlite":
-            with engine.connect() as connection:
-                connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    finally:
-        engine.dispose()
+    secure_sqlite(engine)
+    return engine
 
 
 def purge_old(database: Database, tracker_url: str | None, inactive_days: int, case_days: int = 90) -> int:

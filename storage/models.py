@@ -16,6 +16,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time with its zone: SQLite gives back naive datetimes, and ours are stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
 class User(Base):
     """A person talking to the bot, by pseudonym. `chat_id` is needed to send replies and nothing else."""
 

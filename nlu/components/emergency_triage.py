@@ -32,7 +32,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.components.intent_classifier import CONTEXT_KEY, KNOWN_WORDS_KEY
+from nlu.components.intent_classifier import CONTEXT_KEY, KNOWN_WORD_KEY
 from rahnama_core.triage import Triage
 
 EMERGENCY_PREFIX = "emergency_"
@@ -77,7 +77,7 @@ class EmergencyTriage(GraphComponent):
         context = message.get(CONTEXT_KEY) or []
         if match is not None and not context and score >= self.config["lexicon_veto_below"]:
             self._flag(message, f"{EMERGENCY_PREFIX}{match.category}", 1.0, "lexicon", ranking)
-        elif score >= self.config["threshold"] and message.get(KNOWN_WORDS_KEY, 1) > 0:
+        elif score >= self.config["threshold"] and message.get(KNOWN_WORD_KEY, True):
             self._flag(message, emergencies[0]["name"], score, "classifier", ranking)
         elif str((message.get(INTENT) or {}).get("name", "")).startswith(EMERGENCY_PREFIX):
             self._demote(message, ranking)

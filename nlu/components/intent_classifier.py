@@ -30,7 +30,7 @@ from rahnama_core.triage import ContextMarkers
 
 MODEL_FILE = "intent_classifier.joblib"
 CONTEXT_KEY = "context_markers"  # the message's context markers, read by EmergencyTriage
-KNOWN_WORDS_KEY = "known_words"  # how many of the message's words (2 letters or more) training has seen
+KNOWN_WORD_KEY = "has_known_word"  # whether a word of the message (2 letters or more) was seen in training
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -53,7 +53,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._pipeline = pipeline
-        self._markers = ContextMarkers()
+        self._markers = ContextMarkers() if self.config["context_markers"] else None
         if pipeline is not None:
             self._prepare_scoring()
 
@@ -67,11 +67,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         words = self._pipeline.named_steps["features"].transformer_list[0][1]
         self._vocabulary = {term for term in words.vocabulary_ if " " not in term}
 
-    def known_words(self, text: str) -> int:
-        """Words of two letters or more that training has seen: a message of none ("i zqorble") is one the
-        classifier can only guess at from letter n-grams."""
-        words = [word for word in text.split() if len(word) >= 2 and not word.startswith("__")]
-        return sum(1 for word in words if word in self._vocabulary)
+    def has_known_word(self, text: str) -> bool:
+        """Whether training has seen a word of the message (two letters or more): a message of none ("i zqorble")
+        is one the classifier can only guess at from letter n-grams."""
+        return any(len(word) >= 2 and not word.startswith("__") and word in self._vocabulary for word in text.split())
 
     @classmethod
     def create(
@@ -88,7 +87,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         The markers are also left on the message (CONTEXT_KEY) for EmergencyTriage."""
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         text = " ".join(token.text for token in tokens) or (message.get(TEXT) or "")
-        if self.config["context_markers"]:
+        if self._markers is not None:
             markers = self._markers.features(message.get(TEXT) or "")
             message.set(CONTEXT_KEY, markers)
             text = " ".join([text, *markers])
@@ -139,7 +138,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         texts = [self._text(message) for message in messages]
         probabilities = self.probabilities(texts)
         for message, text, row in zip(messages, texts, probabilities):
-            message.set(KNOWN_WORDS_KEY, self.known_words(text))
+            message.set(KNOWN_WORD_KEY, self.has_known_word(text))
             order = row.argsort()[::-1][: self.config["ranking_length"] or None]  # 0: every intent (triage sums them)
             ranking = [{"name": self._labels[i], "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
